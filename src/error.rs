@@ -1,0 +1,228 @@
+//! Errors, with stable numbers and their RFC 6750 meaning.
+//!
+//! Numbers are part of the C ABI: they never change and are never reused. A retired number stays
+//! here as a comment.
+
+use core::fmt;
+
+/// The RFC 6750 §3.1 error code a resource server sends for a rejected request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `invalid_request`: the request is malformed (HTTP 400).
+    InvalidRequest,
+    /// `invalid_token`: the token is expired, malformed or invalid for other reasons (HTTP 401).
+    InvalidToken,
+    /// `insufficient_scope`: the token lacks a required scope (HTTP 403).
+    InsufficientScope,
+}
+
+impl ErrorCode {
+    /// The code as it appears in `WWW-Authenticate: Bearer error="…"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+        }
+    }
+
+    /// The HTTP status RFC 6750 §3.1 pairs with the code.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidRequest => 400,
+            ErrorCode::InvalidToken => 401,
+            ErrorCode::InsufficientScope => 403,
+        }
+    }
+}
+
+macro_rules! numbered_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $num:literal, $short:literal, $desc:literal; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant = $num, )*
+        }
+
+        impl $name {
+            /// Every variant, in number order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable number of this error (also its C status value).
+            pub const fn number(self) -> u16 {
+                self as u16
+            }
+
+            /// The error with this stable number, if there is one.
+            pub const fn from_number(number: u16) -> Option<Self> {
+                match number {
+                    $( $num => Some($name::$variant), )*
+                    _ => None,
+                }
+            }
+
+            /// A short snake_case name, stable, for logs and metrics.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $short, )*
+                }
+            }
+
+            /// A one-line description for people.
+            pub const fn description(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $desc, )*
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.description())
+            }
+        }
+
+        #[cfg(feature = "std")]
+        impl std::error::Error for $name {}
+    };
+}
+
+numbered_enum! {
+    /// Why a token was rejected.
+    pub enum Error {
+        /// Not three dot-separated segments, or the header or payload segment is empty.
+        Malformed = 1, "malformed", "token is not a compact JWS of three segments";
+        /// The token, a segment, the member count or an array exceeds a documented limit.
+        TooLarge = 2, "too_large", "token exceeds a size limit";
+        /// A segment is not canonical unpadded base64url.
+        Base64 = 3, "base64", "segment is not canonical unpadded base64url";
+        /// The header or the claims are not one valid UTF-8 JSON object.
+        Json = 4, "json", "header or claims are not a valid JSON object";
+        /// The header or the claims repeat a member name (RFC 7519 §4, RFC 7515 §4).
+        DuplicateMember = 5, "duplicate_member", "header or claims repeat a member name";
+        /// JSON nesting is deeper than the limit.
+        TooDeep = 6, "too_deep", "JSON nesting exceeds the depth limit";
+        /// `alg` is `none` in some spelling: unsigned tokens are never accepted (RFC 8725 §3.1).
+        AlgNone = 7, "alg_none", "unsigned token (alg none) rejected";
+        /// `alg` is not one this verifier supports (EdDSA, Ed25519, HS256).
+        UnsupportedAlgorithm = 8, "unsupported_algorithm", "signature algorithm not supported";
+        /// The header has `crit`: we understand no extensions (RFC 7515 §4.1.11).
+        CriticalHeader = 9, "critical_header", "header lists critical extensions";
+        /// No key in the set has the token's `kid` and algorithm.
+        UnknownKey = 10, "unknown_key", "no key matches the token's kid and alg";
+        /// The signature does not verify, or has the wrong length.
+        BadSignature = 11, "bad_signature", "signature does not verify";
+        /// `exp` has passed (RFC 7519 §4.1.4).
+        Expired = 12, "expired", "token has expired";
+        /// `nbf` is still in the future (RFC 7519 §4.1.5).
+        NotYetValid = 13, "not_yet_valid", "token is not valid yet";
+        /// `iat` is in the future.
+        IssuedInFuture = 14, "issued_in_future", "token was issued in the future";
+        /// `iss` is missing or is not the configured issuer.
+        InvalidIssuer = 15, "invalid_issuer", "issuer not accepted";
+        /// `aud` names none of the accepted audiences, or is present when none is configured.
+        InvalidAudience = 16, "invalid_audience", "audience not accepted";
+        /// The header `typ` is missing or is not the required type (RFC 9068 §4).
+        InvalidType = 17, "invalid_type", "token type not accepted";
+        /// A required claim (`exp` by default, or one the policy names) is missing.
+        MissingClaim = 18, "missing_claim", "required claim missing";
+        /// `scope` lacks a required scope (RFC 6750 §3.1).
+        InsufficientScope = 19, "insufficient_scope", "token lacks a required scope";
+        /// A registered claim has the wrong JSON type or an out-of-range NumericDate.
+        InvalidClaim = 20, "invalid_claim", "claim has the wrong type or an invalid value";
+        /// `alg` is missing, or `alg`, `kid` or `typ` is not a string.
+        InvalidHeader = 21, "invalid_header", "header parameter missing or of the wrong type";
+    }
+}
+
+impl Error {
+    /// The RFC 6750 error code a resource server sends for this rejection.
+    pub const fn error_code(self) -> ErrorCode {
+        match self {
+            Error::InsufficientScope => ErrorCode::InsufficientScope,
+            _ => ErrorCode::InvalidToken,
+        }
+    }
+}
+
+numbered_enum! {
+    /// Why a JWKS document could not be loaded. Loading is all-or-nothing.
+    pub enum JwksErrorKind {
+        /// The document is not valid UTF-8 JSON, or nests too deep.
+        Json = 100, "json", "JWKS is not valid JSON";
+        /// The document is not an object with a `keys` array (RFC 7517 §5).
+        NotAKeySet = 101, "not_a_key_set", "JWKS is not an object with a \"keys\" array";
+        /// More usable keys than the key set holds.
+        TooManyKeys = 102, "too_many_keys", "JWKS has more usable keys than the limit";
+        /// A member (`kid`, `k`, `x`, …) is longer than its limit.
+        MemberTooLarge = 103, "member_too_large", "key member exceeds its size limit";
+        /// A required member (`kty`, `crv`, `x`, `k`) is missing.
+        MissingMember = 104, "missing_member", "key lacks a required member";
+        /// A member has the wrong JSON type, or a key entry is not an object.
+        InvalidMember = 105, "invalid_member", "key member has the wrong type";
+        /// `x` or `k` is not canonical base64url, or `x` is not a valid Ed25519 point.
+        InvalidKey = 106, "invalid_key", "key material is not valid";
+        /// An Ed25519 public key of small order: it would accept forged signatures.
+        WeakKey = 107, "weak_key", "Ed25519 key has small order";
+        /// An `oct` key shorter than 32 bytes (RFC 7518 §3.2).
+        KeyTooShort = 108, "key_too_short", "HS256 key is shorter than 32 bytes";
+        /// The key's `alg` does not fit its `kty` and `crv`.
+        AlgorithmMismatch = 109, "algorithm_mismatch", "key alg does not fit its type";
+        /// Two usable keys share `kid` and algorithm.
+        DuplicateKey = 110, "duplicate_key", "two keys share kid and algorithm";
+        /// Every key was skipped: none is an Ed25519 or HS256 signing key.
+        NoUsableKey = 111, "no_usable_key", "JWKS has no usable EdDSA or HS256 key";
+        /// A key or the set repeats a member name.
+        DuplicateMember = 112, "duplicate_member", "key repeats a member name";
+    }
+}
+
+numbered_enum! {
+    /// Why a policy could not be built.
+    pub enum PolicyError {
+        /// A string is longer than its limit.
+        TooLong = 150, "too_long", "policy value exceeds its length limit";
+        /// More audiences, scopes or required claims than the policy holds.
+        TooMany = 151, "too_many", "too many policy values";
+        /// Leeway above [`MAX_LEEWAY`](crate::MAX_LEEWAY).
+        LeewayTooLarge = 152, "leeway_too_large", "leeway exceeds the limit";
+        /// An empty string, or a scope that is not an RFC 6749 §3.3 scope-token.
+        InvalidValue = 153, "invalid_value", "policy value is empty or invalid";
+    }
+}
+
+/// A JWKS load failure: what went wrong, and in which entry of `keys` when it concerns one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JwksError {
+    /// What went wrong.
+    pub kind: JwksErrorKind,
+    /// The zero-based index in `keys` of the offending key, if the error concerns one.
+    pub key_index: Option<u16>,
+}
+
+impl JwksError {
+    pub(crate) const fn set(kind: JwksErrorKind) -> Self {
+        JwksError {
+            kind,
+            key_index: None,
+        }
+    }
+}
+
+impl fmt::Display for JwksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.key_index {
+            Some(i) => write!(f, "keys[{i}]: {}", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for JwksError {}

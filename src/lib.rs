@@ -1,0 +1,49 @@
+//! Tollgate verifies OAuth 2.0 bearer tokens — compact JWS signed with EdDSA (Ed25519) or
+//! HS256 — without a heap, a JSON DOM or I/O.
+//!
+//! ```
+//! use tollgate::{KeySet, Policy, Scratch, Verifier};
+//!
+//! // RFC 8037 Appendix A.4: an Ed25519 key and a token it signed.
+//! let jwks = br#"{"keys":[{"kty":"OKP","crv":"Ed25519",
+//!     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+//! let token = b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.\
+//!     hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+//! let (keys, _report) = KeySet::from_jwks(jwks).unwrap();
+//! let policy = Policy::builder().require_exp(false).build().unwrap();
+//! let verifier = Verifier::new(keys, policy);
+//! let mut scratch = Scratch::new();
+//! // The payload of this RFC example is not JSON, so it fails after the signature verified.
+//! assert_eq!(
+//!     verifier.verify(token, 1_700_000_000, &mut scratch).unwrap_err(),
+//!     tollgate::Error::Json
+//! );
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+mod b64;
+mod error;
+mod json;
+mod keys;
+mod numeric;
+mod policy;
+mod verify;
+
+pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError};
+pub use json::{Kind, MAX_DEPTH};
+pub use keys::{
+    Algorithm, KeySet, LoadReport, MAX_HMAC_KEY_LEN, MAX_KEYS, MAX_KID_LEN, MIN_HMAC_KEY_LEN,
+};
+pub use policy::{
+    MAX_LEEWAY, MAX_POLICY_AUDIENCES, MAX_POLICY_NAME_LEN, MAX_POLICY_NAMES, MAX_POLICY_VALUE_LEN,
+    Policy, PolicyBuilder,
+};
+pub use verify::{
+    Claim, Claims, MAX_CLAIMS, MAX_HEADER_MEMBERS, MAX_TOKEN_AUDIENCES, MAX_TOKEN_LEN,
+    SCRATCH_ALIGN, SCRATCH_SIZE, Scratch, Verifier,
+};

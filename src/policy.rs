@@ -1,0 +1,299 @@
+//! What a verified token must also satisfy: time, issuer, audience, type, scopes, claims.
+
+use core::fmt;
+
+use crate::error::PolicyError;
+
+/// Maximum leeway for clock skew, in seconds.
+pub const MAX_LEEWAY: u32 = 300;
+/// Maximum length of the issuer, of an audience and of the required type, in bytes.
+pub const MAX_POLICY_VALUE_LEN: usize = 256;
+/// Maximum number of accepted audiences.
+pub const MAX_POLICY_AUDIENCES: usize = 8;
+/// Maximum number of required scopes, and of required claims.
+pub const MAX_POLICY_NAMES: usize = 16;
+/// Maximum length of a required scope or claim name, in bytes.
+pub const MAX_POLICY_NAME_LEN: usize = 64;
+
+type Value = heapless::String<MAX_POLICY_VALUE_LEN>;
+type Name = heapless::String<MAX_POLICY_NAME_LEN>;
+
+/// The claim policy a [`Verifier`](crate::Verifier) enforces after the signature.
+///
+/// Built with [`Policy::builder`]. The defaults are the safe ones: `exp` required, no leeway,
+/// and no audience accepted, so a token that carries `aud` is rejected until audiences are
+/// configured (RFC 7519 §4.1.3).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub(crate) issuer: Option<Value>,
+    pub(crate) audiences: heapless::Vec<Value, MAX_POLICY_AUDIENCES>,
+    pub(crate) token_type: Option<Value>,
+    pub(crate) scopes: heapless::Vec<Name, MAX_POLICY_NAMES>,
+    pub(crate) required_claims: heapless::Vec<Name, MAX_POLICY_NAMES>,
+    pub(crate) leeway: u32,
+    pub(crate) allow_missing_exp: bool,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("issuer", &self.issuer.as_deref())
+            .field(
+                "audiences",
+                &self
+                    .audiences
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<heapless::Vec<_, MAX_POLICY_AUDIENCES>>(),
+            )
+            .field("token_type", &self.token_type.as_deref())
+            .field(
+                "scopes",
+                &self
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<heapless::Vec<_, MAX_POLICY_NAMES>>(),
+            )
+            .field(
+                "required_claims",
+                &self
+                    .required_claims
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<heapless::Vec<_, MAX_POLICY_NAMES>>(),
+            )
+            .field("leeway", &self.leeway)
+            .field("require_exp", &!self.allow_missing_exp)
+            .finish()
+    }
+}
+
+impl Policy {
+    /// A builder starting from the safe defaults.
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder {
+            policy: Policy::default(),
+            error: None,
+        }
+    }
+
+    /// The required issuer, if any.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// The accepted audiences.
+    pub fn audiences(&self) -> impl Iterator<Item = &str> {
+        self.audiences.iter().map(|a| a.as_str())
+    }
+
+    /// The required token type, if any.
+    pub fn token_type(&self) -> Option<&str> {
+        self.token_type.as_deref()
+    }
+
+    /// The scopes every token must carry.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scopes.iter().map(|s| s.as_str())
+    }
+
+    /// The claims every token must carry.
+    pub fn required_claims(&self) -> impl Iterator<Item = &str> {
+        self.required_claims.iter().map(|s| s.as_str())
+    }
+
+    /// Leeway for `exp`, `nbf` and `iat`, in seconds.
+    pub fn leeway(&self) -> u32 {
+        self.leeway
+    }
+
+    /// Whether tokens must carry `exp`.
+    pub fn requires_exp(&self) -> bool {
+        !self.allow_missing_exp
+    }
+
+    /// Whether the header `typ` satisfies the required type. Media types compare
+    /// case-insensitively and may omit `application/` (RFC 7515 §4.1.9).
+    pub(crate) fn type_matches(required: &str, typ: &[u8]) -> bool {
+        fn strip(t: &[u8]) -> &[u8] {
+            const PREFIX: &[u8] = b"application/";
+            match t.get(..PREFIX.len()) {
+                Some(p) if p.eq_ignore_ascii_case(PREFIX) => &t[PREFIX.len()..],
+                _ => t,
+            }
+        }
+        strip(required.as_bytes()).eq_ignore_ascii_case(strip(typ))
+    }
+}
+
+/// Builds a [`Policy`]. Setters never fail; the first error is reported by
+/// [`build`](PolicyBuilder::build).
+#[derive(Clone, Debug)]
+pub struct PolicyBuilder {
+    policy: Policy,
+    error: Option<PolicyError>,
+}
+
+impl PolicyBuilder {
+    fn record(mut self, result: Result<(), PolicyError>) -> Self {
+        if let (Err(e), None) = (result, self.error) {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    /// Requires `iss` to equal `issuer` exactly.
+    pub fn issuer(mut self, issuer: &str) -> Self {
+        let result = value(issuer).map(|v| self.policy.issuer = Some(v));
+        self.record(result)
+    }
+
+    /// Accepts tokens whose `aud` (a string, or an array of strings) names `audience`.
+    /// Repeatable: any one accepted audience is enough.
+    pub fn audience(mut self, audience: &str) -> Self {
+        let result = value(audience).and_then(|v| {
+            self.policy
+                .audiences
+                .push(v)
+                .map_err(|_| PolicyError::TooMany)
+        });
+        self.record(result)
+    }
+
+    /// Requires the header `typ`, e.g. `at+jwt` for RFC 9068 access tokens.
+    pub fn token_type(mut self, token_type: &str) -> Self {
+        let result = value(token_type).map(|v| self.policy.token_type = Some(v));
+        self.record(result)
+    }
+
+    /// Requires `scope` to contain `scope`. Repeatable: all are required.
+    pub fn scope(mut self, scope: &str) -> Self {
+        let result = scope_token(scope)
+            .and_then(|s| self.policy.scopes.push(s).map_err(|_| PolicyError::TooMany));
+        self.record(result)
+    }
+
+    /// Requires the claim `name` to be present and not `null`. Repeatable.
+    pub fn require_claim(mut self, name: &str) -> Self {
+        let result = short_name(name).and_then(|n| {
+            self.policy
+                .required_claims
+                .push(n)
+                .map_err(|_| PolicyError::TooMany)
+        });
+        self.record(result)
+    }
+
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`, at most [`MAX_LEEWAY`].
+    pub fn leeway(mut self, seconds: u32) -> Self {
+        let result = if seconds > MAX_LEEWAY {
+            Err(PolicyError::LeewayTooLarge)
+        } else {
+            self.policy.leeway = seconds;
+            Ok(())
+        };
+        self.record(result)
+    }
+
+    /// Whether `exp` must be present (the default). Turning this off accepts tokens that
+    /// never expire.
+    pub fn require_exp(mut self, required: bool) -> Self {
+        self.policy.allow_missing_exp = !required;
+        self
+    }
+
+    /// The policy, or the first error a setter met.
+    pub fn build(self) -> Result<Policy, PolicyError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.policy),
+        }
+    }
+}
+
+fn value(s: &str) -> Result<Value, PolicyError> {
+    if s.is_empty() {
+        return Err(PolicyError::InvalidValue);
+    }
+    heapless::String::try_from(s).map_err(|_| PolicyError::TooLong)
+}
+
+fn short_name(s: &str) -> Result<Name, PolicyError> {
+    if s.is_empty() {
+        return Err(PolicyError::InvalidValue);
+    }
+    heapless::String::try_from(s).map_err(|_| PolicyError::TooLong)
+}
+
+/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
+fn scope_token(s: &str) -> Result<Name, PolicyError> {
+    if !s
+        .bytes()
+        .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+    {
+        return Err(PolicyError::InvalidValue);
+    }
+    short_name(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_require_exp_with_no_leeway() {
+        let p = Policy::builder().build().unwrap();
+        assert!(p.requires_exp());
+        assert_eq!(p.leeway(), 0);
+        assert_eq!(p.audiences().count(), 0);
+    }
+
+    #[test]
+    fn reports_the_first_error() {
+        let err = Policy::builder()
+            .leeway(MAX_LEEWAY + 1)
+            .issuer("")
+            .build()
+            .unwrap_err();
+        assert_eq!(err, PolicyError::LeewayTooLarge);
+    }
+
+    #[test]
+    fn rejects_scopes_that_are_not_scope_tokens() {
+        for bad in ["", "a b", "quote\"", "back\\slash", "é"] {
+            assert_eq!(
+                Policy::builder().scope(bad).build().unwrap_err(),
+                PolicyError::InvalidValue,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_counts_and_lengths() {
+        let mut b = Policy::builder();
+        for _ in 0..MAX_POLICY_AUDIENCES + 1 {
+            b = b.audience("api");
+        }
+        assert_eq!(b.build().unwrap_err(), PolicyError::TooMany);
+        let long = "x".repeat(MAX_POLICY_VALUE_LEN + 1);
+        assert_eq!(
+            Policy::builder().issuer(&long).build().unwrap_err(),
+            PolicyError::TooLong
+        );
+    }
+
+    #[test]
+    fn type_compares_as_a_media_type() {
+        assert!(Policy::type_matches("at+jwt", b"at+jwt"));
+        assert!(Policy::type_matches("at+jwt", b"application/at+jwt"));
+        assert!(Policy::type_matches("at+jwt", b"AT+JWT"));
+        assert!(Policy::type_matches(
+            "application/at+jwt",
+            b"Application/At+Jwt"
+        ));
+        assert!(!Policy::type_matches("at+jwt", b"JWT"));
+        assert!(!Policy::type_matches("at+jwt", b"application/"));
+    }
+}

@@ -420,6 +420,9 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, JwksErrorKind> {
             m.k.ok_or(JwksErrorKind::MissingMember)?,
             &mut k_text[..],
         )?;
+        if k.len() * 3 / 4 > MAX_HMAC_KEY_LEN {
+            return Err(JwksErrorKind::MemberTooLarge);
+        }
         let mut secret = Zeroizing::new([0u8; MAX_HMAC_KEY_LEN]);
         let secret =
             Base64UrlUnpadded::decode(k, &mut secret[..]).map_err(|_| JwksErrorKind::InvalidKey)?;

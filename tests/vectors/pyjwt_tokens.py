@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Writes independent.tsv: access tokens issued by PyJWT with the published test keys.
+
+PyJWT is an independent JOSE implementation (Python's json, the `cryptography` package), and its
+JSON escapes non-ASCII text, emoji as surrogate pairs. Run with PyJWT and cryptography installed:
+
+    python3 tests/vectors/pyjwt_tokens.py > tests/vectors/independent.tsv
+"""
+import base64
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+NOW = 1_750_000_000
+ISSUER = "https://issuer.example"
+AUDIENCE = "api://items"
+POLICY = "iss=https://issuer.example;aud=api://items;typ=at+jwt"
+# RFC 8037 Appendix A.1's private key (published as kid ed1) and the HS256 test secret (hs1).
+ED1_SEED = base64.urlsafe_b64decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=")
+HS1_SECRET = b"tollgate-test-hs256-secret-of-40-bytes!!"
+
+
+def claims(**overrides):
+    c = {
+        "iss": ISSUER, "sub": "client-1", "aud": AUDIENCE, "client_id": "client-1",
+        "iat": NOW - 10, "exp": NOW + 290, "jti": "pyjwt-1", "scope": "items:read",
+    }
+    c.update(overrides)
+    return c
+
+
+ed1 = Ed25519PrivateKey.from_private_bytes(ED1_SEED)
+at_jwt = {"typ": "at+jwt"}
+rows = [
+    ("pyjwt_eddsa_access_token", "ok",
+     jwt.encode(claims(name="Zoë 😀"), ed1, algorithm="EdDSA", headers={"kid": "ed1", **at_jwt}),
+     "PyJWT EdDSA; non-ASCII claims arrive as \\u escapes and surrogate pairs"),
+    ("pyjwt_hs256_access_token", "ok",
+     jwt.encode(claims(aud=["other", AUDIENCE]), HS1_SECRET, algorithm="HS256", headers={"kid": "hs1", **at_jwt}),
+     "PyJWT HS256 with an audience array"),
+    ("pyjwt_eddsa_fractional_dates", "ok",
+     jwt.encode(claims(iat=NOW - 10.25, exp=NOW + 290.75), ed1, algorithm="EdDSA", headers={"kid": "ed1", **at_jwt}),
+     "PyJWT passes float NumericDates through"),
+    ("pyjwt_hs256_default_typ_jwt", "invalid_type",
+     jwt.encode(claims(), HS1_SECRET, algorithm="HS256", headers={"kid": "hs1"}),
+     "PyJWT's default typ JWT is not at+jwt (RFC 9068 4)"),
+    ("pyjwt_eddsa_expired", "expired",
+     jwt.encode(claims(exp=NOW - 1), ed1, algorithm="EdDSA", headers={"kid": "ed1", **at_jwt}),
+     "PyJWT token past its exp"),
+]
+
+print("# name\tjwks\tnow\tpolicy\texpect\ttoken\treason")
+for name, expect, token, reason in rows:
+    print(f"{name}\ttest.jwks\t{NOW}\t{POLICY}\t{expect}\t{token}\t{reason}")

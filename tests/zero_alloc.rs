@@ -1,0 +1,55 @@
+//! Verification never touches the heap: a counting global allocator sees zero allocations across
+//! every shared vector, valid and rejected, and across reading the claims.
+//!
+//! `allocation-counter` is the counting global allocator, so this file needs no `unsafe`.
+
+mod support;
+
+use support::*;
+use tollgate::Scratch;
+
+/// Heap allocations made by `f` on this thread.
+fn allocations_in<R>(f: impl FnOnce() -> R) -> (u64, R) {
+    let mut result = None;
+    let info = allocation_counter::measure(|| result = Some(f()));
+    (info.count_total, result.unwrap())
+}
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    let (n, v) = allocations_in(|| vec![1u8; 16]);
+    assert_eq!(v.len(), 16);
+    assert!(n >= 1);
+}
+
+#[test]
+fn no_verification_allocates_valid_or_rejected() {
+    let mut verifiers = Verifiers::default();
+    let mut scratch = Scratch::new();
+    let vectors = load_vectors("tokens.tsv");
+    let mut verdicts = (0, 0);
+    for v in &vectors {
+        let verifier = verifiers.get(v);
+        let (n, ok) = allocations_in(|| {
+            let result = verifier.verify(v.token.as_bytes(), v.now, &mut scratch);
+            if let Ok(claims) = result {
+                // Reading claims is part of the request path too.
+                let mut text = [0u8; 256];
+                let _ = (claims.sub(), claims.aud().count(), claims.scopes().count());
+                let _ = claims.claim("client_id").map(|c| c.write_text(&mut text));
+                let _ = claims.iter().count();
+            }
+            result.is_ok()
+        });
+        assert_eq!(n, 0, "{} allocated {n} times", v.name);
+        if ok {
+            verdicts.0 += 1;
+        } else {
+            verdicts.1 += 1;
+        }
+    }
+    assert!(
+        verdicts.0 >= 10 && verdicts.1 >= 50,
+        "both kinds covered: {verdicts:?}"
+    );
+}

@@ -1,1 +1,224 @@
-fn main() {}
+//! End-to-end verification next to its floor and next to jsonwebtoken, on the same ~440-byte
+//! RFC 9068 access token, in the same run. Prints the ratios at the end.
+//!
+//! Floors: HS256 is a pre-keyed HMAC-SHA256 over the signing input (the key schedule done once,
+//! as Tollgate does at load time); EdDSA is `verify_strict` with an already-decompressed key.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput};
+use ed25519_dalek::{Signature, VerifyingKey};
+use hmac::{Hmac, KeyInit, Mac};
+use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey, Validation, decode};
+use sha2::Sha256;
+use support::*;
+use tollgate::{KeySet, Scratch, Verifier};
+
+fn tollgate_verifier() -> Verifier {
+    let jwks = std::fs::read(vectors_dir().join("test.jwks")).unwrap();
+    Verifier::new(
+        KeySet::from_jwks(&jwks).unwrap().0,
+        policy_from(STANDARD_POLICY),
+    )
+}
+
+fn jsonwebtoken_validation(alg: JwtAlg) -> Validation {
+    let mut v = Validation::new(alg);
+    v.set_issuer(&[ISSUER]);
+    v.set_audience(&[AUDIENCE]);
+    v.set_required_spec_claims(&["exp", "iss", "aud"]);
+    v
+}
+
+/// jsonwebtoken reads the clock itself; our vectors live at a fixed NOW, so give it a token
+/// that is valid today with the same shape and size.
+fn today_claims() -> Claims {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    Claims::standard()
+        .with("iat", &(now - 10).to_string())
+        .with("exp", &(now + 3600).to_string())
+}
+
+fn split(token: &str) -> (&[u8], Vec<u8>) {
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    let mut bytes = vec![0u8; 64];
+    let n = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode(sig, &mut bytes)
+        .unwrap()
+        .len();
+    bytes.truncate(n);
+    (input.as_bytes(), bytes)
+}
+
+fn hs256(c: &mut Criterion) {
+    let verifier = tollgate_verifier();
+    let token = hs_token(&today_claims());
+    let now = today_claims()
+        .0
+        .iter()
+        .find(|(n, _)| n == "iat")
+        .unwrap()
+        .1
+        .parse::<i64>()
+        .unwrap()
+        + 10;
+    let mut scratch = Scratch::new();
+    verifier
+        .verify(token.as_bytes(), now, &mut scratch)
+        .unwrap();
+    let (input, tag) = split(&token);
+    let pre_keyed = Hmac::<Sha256>::new_from_slice(HS1_SECRET).unwrap();
+    let jwt_key = DecodingKey::from_secret(HS1_SECRET);
+    let jwt_validation = jsonwebtoken_validation(JwtAlg::HS256);
+    decode::<serde_json::Value>(&token, &jwt_key, &jwt_validation).unwrap();
+
+    let mut group = c.benchmark_group("hs256");
+    group.throughput(Throughput::Bytes(token.len() as u64));
+    group.bench_function("floor_hmac_sha256", |b| {
+        b.iter(|| {
+            pre_keyed
+                .clone()
+                .chain_update(black_box(input))
+                .verify_slice(black_box(&tag))
+                .unwrap()
+        })
+    });
+    group.bench_function("tollgate", |b| {
+        b.iter(|| {
+            verifier
+                .verify(black_box(token.as_bytes()), now, &mut scratch)
+                .map(|c| c.exp())
+                .unwrap()
+        })
+    });
+    group.bench_function("jsonwebtoken", |b| {
+        b.iter(|| {
+            decode::<serde_json::Value>(black_box(&token), &jwt_key, &jwt_validation).unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn eddsa(c: &mut Criterion) {
+    let verifier = tollgate_verifier();
+    let token = ed_token(&today_claims());
+    let now = today_claims()
+        .0
+        .iter()
+        .find(|(n, _)| n == "iat")
+        .unwrap()
+        .1
+        .parse::<i64>()
+        .unwrap()
+        + 10;
+    let mut scratch = Scratch::new();
+    verifier
+        .verify(token.as_bytes(), now, &mut scratch)
+        .unwrap();
+    let (input, sig) = split(&token);
+    let public = VerifyingKey::from_bytes(&ed_public(&ed1_seed())).unwrap();
+    let signature = Signature::from_slice(&sig).unwrap();
+    let jwt_key = DecodingKey::from_ed_components(&b64(&ed_public(&ed1_seed()))).unwrap();
+    let jwt_validation = jsonwebtoken_validation(JwtAlg::EdDSA);
+    decode::<serde_json::Value>(&token, &jwt_key, &jwt_validation).unwrap();
+
+    let mut group = c.benchmark_group("eddsa");
+    group.throughput(Throughput::Bytes(token.len() as u64));
+    group.bench_function("floor_verify_strict", |b| {
+        b.iter(|| {
+            public
+                .verify_strict(black_box(input), black_box(&signature))
+                .unwrap()
+        })
+    });
+    group.bench_function("tollgate", |b| {
+        b.iter(|| {
+            verifier
+                .verify(black_box(token.as_bytes()), now, &mut scratch)
+                .map(|c| c.exp())
+                .unwrap()
+        })
+    });
+    group.bench_function("jsonwebtoken", |b| {
+        b.iter(|| {
+            decode::<serde_json::Value>(black_box(&token), &jwt_key, &jwt_validation).unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn rejections(c: &mut Criterion) {
+    let verifier = tollgate_verifier();
+    let mut scratch = Scratch::new();
+    let vectors = load_vectors("tokens.tsv");
+    let by_name = |name: &str| vectors.iter().find(|v| v.name == name).unwrap().clone();
+    let mut group = c.benchmark_group("reject");
+    for name in [
+        "alg_none_lowercase",
+        "hs256_wrong_secret",
+        "exp_exactly_now",
+        "kid_not_in_set",
+    ] {
+        let v = by_name(name);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                verifier
+                    .verify(black_box(v.token.as_bytes()), v.now, &mut scratch)
+                    .is_err()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Mean time of one benchmark, from criterion's saved estimates.
+fn mean_ns(group: &str, bench: &str) -> Option<f64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(bench)
+        .join("new/estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}
+
+fn report_ratios() {
+    println!("\nratios (same run, mean time):");
+    for (group, floor) in [
+        ("hs256", "floor_hmac_sha256"),
+        ("eddsa", "floor_verify_strict"),
+    ] {
+        let (Some(f), Some(t), Some(j)) = (
+            mean_ns(group, floor),
+            mean_ns(group, "tollgate"),
+            mean_ns(group, "jsonwebtoken"),
+        ) else {
+            println!("  {group}: run the whole group to get ratios");
+            continue;
+        };
+        println!(
+            "  {group}: floor {f:.0} ns, tollgate {t:.0} ns ({:.2}x floor), jsonwebtoken {j:.0} ns (tollgate is {:.2}x faster)",
+            t / f,
+            j / t
+        );
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    hs256(&mut c);
+    eddsa(&mut c);
+    rejections(&mut c);
+    c.final_summary();
+    report_ratios();
+}

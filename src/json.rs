@@ -5,6 +5,8 @@
 //! trailing commas, trailing garbage and invalid UTF-8 are all rejected, so every component that
 //! reads a token sees the same document.
 
+use crate::scan;
+
 /// Maximum nesting of objects and arrays, the top-level object counting as 1.
 pub const MAX_DEPTH: usize = 16;
 
@@ -161,10 +163,18 @@ impl<'a> Scanner<'a> {
     /// Scans a string at the cursor; returns whether it holds escapes.
     fn string(&mut self) -> Result<bool, JsonError> {
         self.pos += 1;
+        let body_start = self.pos;
         let mut escaped = false;
+        let mut non_ascii = false;
         loop {
-            match self.peek().ok_or(JsonError::Syntax)? {
+            let run = scan::find_string_stop(&self.doc[self.pos..]).ok_or(JsonError::Syntax)?;
+            self.pos += run;
+            match self.doc[self.pos] {
                 b'"' => {
+                    // Only strings may hold non-ASCII bytes, so only they need UTF-8 checks.
+                    if non_ascii && core::str::from_utf8(&self.doc[body_start..self.pos]).is_err() {
+                        return Err(JsonError::Syntax);
+                    }
                     self.pos += 1;
                     return Ok(escaped);
                 }
@@ -172,8 +182,11 @@ impl<'a> Scanner<'a> {
                     escaped = true;
                     self.escape()?;
                 }
-                0..=0x1f => return Err(JsonError::Syntax),
-                _ => self.pos += 1,
+                0x80.. => {
+                    non_ascii = true;
+                    self.pos += 1;
+                }
+                _ => return Err(JsonError::Syntax),
             }
         }
     }
@@ -309,15 +322,13 @@ fn hex4(doc: &[u8], at: usize) -> Option<u32> {
     Some(unit)
 }
 
-/// Validates `doc` as one UTF-8 JSON object and calls `on_member` for each top-level member, in
+/// Validates `doc` as one UTF-8 JSON object (bytes outside strings are ASCII or a syntax error;
+/// strings are checked as UTF-8) and calls `on_member` for each top-level member, in
 /// order. Spans are offsets into `doc`.
 pub(crate) fn object_members<E: From<JsonError>>(
     doc: &[u8],
     mut on_member: impl FnMut(Value, Value) -> Result<(), E>,
 ) -> Result<(), E> {
-    if core::str::from_utf8(doc).is_err() {
-        return Err(JsonError::Syntax.into());
-    }
     let mut scanner = Scanner { doc, pos: 0 };
     scanner.skip_ws();
     if scanner.peek() != Some(b'{') {
@@ -501,8 +512,31 @@ mod tests {
     }
 
     #[test]
-    fn rejects_invalid_utf8() {
-        assert!(object_members(b"{\"a\":\"\xff\"}", |_, _| Ok::<(), JsonError>(())).is_err());
+    fn rejects_invalid_utf8_anywhere() {
+        for doc in [
+            &b"{\"a\":\"\xff\"}"[..],
+            b"{\"a\xff\":1}",
+            b"{\"a\":\"\xc3\"}",
+            b"{\"a\":\"\xc3\\n\xa9\"}",
+            b"{\"a\":\"\xed\xa0\x80\"}",
+            b"\xef\xbb\xbf{}",
+            b"{\"a\":1\xa0}",
+        ] {
+            assert_eq!(
+                object_members(doc, |_, _| Ok::<(), JsonError>(())),
+                Err(JsonError::Syntax),
+                "{doc:?}"
+            );
+        }
+        assert!(
+            object_members("{\"é\":\"日本 😀\"}".as_bytes(), |_, _| Ok::<
+                (),
+                JsonError,
+            >(
+                ()
+            ))
+            .is_ok()
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod json;
 mod keys;
 mod numeric;
 mod policy;
+mod scan;
 mod verify;
 
 pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError};

@@ -13,6 +13,16 @@ pub(crate) struct NumericDate {
 
 /// Reads a number already validated against the JSON grammar.
 pub(crate) fn parse(raw: &[u8]) -> Option<NumericDate> {
+    // The common case, a plain non-negative integer that cannot overflow.
+    if raw.len() <= 18 && raw.iter().all(u8::is_ascii_digit) {
+        let whole = raw
+            .iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+        return Some(NumericDate {
+            floor: whole,
+            ceil: whole,
+        });
+    }
     let (negative, rest) = match raw.split_first()? {
         (b'-', rest) => (true, rest),
         _ => (false, raw),

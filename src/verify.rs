@@ -6,12 +6,12 @@ use core::fmt;
 use ed25519_dalek::Signature;
 use hmac::Mac;
 
-use crate::b64;
 use crate::error::Error;
 use crate::json::{self, JsonError, Kind, Value};
 use crate::keys::{Algorithm, Key, KeySet, Kid, Material};
 use crate::numeric::{self, NumericDate};
 use crate::policy::Policy;
+use crate::{b64, scan};
 
 /// Longest token accepted, in bytes.
 pub const MAX_TOKEN_LEN: usize = 8192;
@@ -47,6 +47,8 @@ struct Span {
 struct Member {
     /// The member name, unescaped.
     name: Span,
+    /// First and last byte of the name: most names differ here, which spares a full compare.
+    name_ends: u16,
     /// The raw JSON text of the value.
     raw: Span,
     /// For strings, the unescaped text.
@@ -54,10 +56,14 @@ struct Member {
     kind: u8,
 }
 
-/// Indexes (plus one; zero means absent) of registered claims in the claim table.
+/// Where the members the verifier reads sit in their tables: index plus one, zero when absent.
 #[derive(Clone, Copy, Default, Debug)]
 #[repr(C)]
 struct Registered {
+    alg: u8,
+    crit: u8,
+    kid: u8,
+    typ: u8,
     iss: u8,
     sub: u8,
     aud: u8,
@@ -67,8 +73,43 @@ struct Registered {
     jti: u8,
     client_id: u8,
     scope: u8,
-    kid: u8,
-    typ: u8,
+}
+
+impl Registered {
+    const EMPTY: Registered = Registered {
+        alg: 0,
+        crit: 0,
+        kid: 0,
+        typ: 0,
+        iss: 0,
+        sub: 0,
+        aud: 0,
+        exp: 0,
+        nbf: 0,
+        iat: 0,
+        jti: 0,
+        client_id: 0,
+        scope: 0,
+    };
+
+    fn slot(&mut self, table: Table, name: &[u8]) -> Option<&mut u8> {
+        Some(match (table, name) {
+            (Table::Header, b"alg") => &mut self.alg,
+            (Table::Header, b"crit") => &mut self.crit,
+            (Table::Header, b"kid") => &mut self.kid,
+            (Table::Header, b"typ") => &mut self.typ,
+            (Table::Claims, b"iss") => &mut self.iss,
+            (Table::Claims, b"sub") => &mut self.sub,
+            (Table::Claims, b"aud") => &mut self.aud,
+            (Table::Claims, b"exp") => &mut self.exp,
+            (Table::Claims, b"nbf") => &mut self.nbf,
+            (Table::Claims, b"iat") => &mut self.iat,
+            (Table::Claims, b"jti") => &mut self.jti,
+            (Table::Claims, b"client_id") => &mut self.client_id,
+            (Table::Claims, b"scope") => &mut self.scope,
+            _ => return None,
+        })
+    }
 }
 
 /// Caller-owned working memory for one verification, and afterwards the home of its claims.
@@ -118,6 +159,7 @@ impl Scratch {
     pub const fn new() -> Self {
         const EMPTY: Member = Member {
             name: Span { start: 0, len: 0 },
+            name_ends: 0,
             raw: Span { start: 0, len: 0 },
             text: Span { start: 0, len: 0 },
             kind: 0,
@@ -131,19 +173,7 @@ impl Scratch {
             claim_count: 0,
             audience_count: 0,
             algorithm: 0,
-            registered: Registered {
-                iss: 0,
-                sub: 0,
-                aud: 0,
-                exp: 0,
-                nbf: 0,
-                iat: 0,
-                jti: 0,
-                client_id: 0,
-                scope: 0,
-                kid: 0,
-                typ: 0,
-            },
+            registered: Registered::EMPTY,
             exp: 0,
             nbf: 0,
             iat: 0,
@@ -226,9 +256,11 @@ impl Verifier {
         let signature = decode_segments(&segments, scratch, &mut signature)?;
 
         let header_len = usize::from(scratch.header_len);
+        scratch.registered = Registered::EMPTY;
         index_members(scratch, 0, header_len, Table::Header)?;
         let (algorithm, kid) = read_header(scratch)?;
         let key = self.keys.select(algorithm, kid).ok_or(Error::UnknownKey)?;
+        scratch.algorithm = algorithm as u8;
         verify_signature(key, segments.signing_input, signature)?;
 
         let payload_len = usize::from(scratch.payload_len);
@@ -244,13 +276,9 @@ fn split(token: &[u8]) -> Result<Segments<'_>, Error> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::TooLarge);
     }
-    let mut dots = token
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'.')
-        .map(|(i, _)| i);
-    let (first, second) = match (dots.next(), dots.next(), dots.next()) {
-        (Some(a), Some(b), None) => (a, b),
+    let dot = |from: usize| scan::find_byte(&token[from..], b'.').map(|i| from + i);
+    let (first, second) = match dot(0).and_then(|a| Some((a, dot(a + 1)?))) {
+        Some((a, b)) if dot(b + 1).is_none() => (a, b),
         _ => return Err(Error::Malformed),
     };
     let segments = Segments {
@@ -342,6 +370,7 @@ fn index_members(
         claims,
         header_count,
         claim_count,
+        registered,
         ..
     } = scratch;
     let (members, count) = match table {
@@ -361,14 +390,24 @@ fn index_members(
             Span::default()
         };
         let name_bytes = resolve(data, arena, name);
-        if members[..n]
-            .iter()
-            .any(|m| m.name.len == name.len && resolve(data, arena, m.name) == name_bytes)
-        {
+        let name_ends = match name_bytes {
+            [] => 0,
+            [first, .., last] => u16::from_be_bytes([*first, *last]),
+            [only] => u16::from(*only),
+        };
+        if members[..n].iter().any(|m| {
+            m.name.len == name.len
+                && m.name_ends == name_ends
+                && resolve(data, arena, m.name) == name_bytes
+        }) {
             return Err(Error::DuplicateMember);
+        }
+        if let Some(slot) = registered.slot(table, name_bytes) {
+            *slot = n as u8 + 1;
         }
         members[n] = Member {
             name,
+            name_ends,
             raw: Span {
                 start: (start + value.start) as u16,
                 len: (value.end - value.start) as u16,
@@ -393,52 +432,35 @@ fn resolve<'a>(data: &'a [u8], arena: &'a [u8], span: Span) -> &'a [u8] {
     }
 }
 
-fn read_header(scratch: &mut Scratch) -> Result<(Algorithm, Option<Kid<'_>>), Error> {
-    scratch.registered = Registered::default();
-    let mut alg = 0u8;
-    let mut crit = false;
-    for (i, m) in scratch.header[..usize::from(scratch.header_count)]
-        .iter()
-        .enumerate()
-    {
-        let slot = match scratch.bytes(m.name) {
-            b"alg" => &mut alg,
-            b"kid" => &mut scratch.registered.kid,
-            b"typ" => &mut scratch.registered.typ,
-            b"crit" => {
-                crit = true;
-                continue;
+fn read_header(scratch: &Scratch) -> Result<(Algorithm, Option<Kid<'_>>), Error> {
+    let r = &scratch.registered;
+    let string = |index: u8| match index.checked_sub(1) {
+        None => Ok(None),
+        Some(i) => {
+            let m = &scratch.header[usize::from(i)];
+            if m.kind == Kind::String as u8 {
+                Ok(Some(scratch.bytes(m.text)))
+            } else {
+                Err(Error::InvalidHeader)
             }
-            _ => continue,
-        };
-        if m.kind != Kind::String as u8 {
-            return Err(Error::InvalidHeader);
         }
-        *slot = i as u8 + 1;
-    }
+    };
+    let alg = string(r.alg)?.ok_or(Error::InvalidHeader)?;
+    let kid = string(r.kid)?;
+    string(r.typ)?;
     // Before `crit` on purpose: `alg: none` is the more important thing to name.
-    let alg_index = usize::from(alg.checked_sub(1).ok_or(Error::InvalidHeader)?);
-    let alg_member = scratch.header[alg_index];
-    let alg_text = scratch.bytes(alg_member.text);
-    let algorithm = match Algorithm::from_jose(alg_text) {
+    let algorithm = match Algorithm::from_jose(alg) {
         Some(a) => a,
-        None if alg_text.eq_ignore_ascii_case(b"none") => return Err(Error::AlgNone),
+        None if alg.eq_ignore_ascii_case(b"none") => return Err(Error::AlgNone),
         None => return Err(Error::UnsupportedAlgorithm),
     };
-    if crit {
+    if r.crit != 0 {
         return Err(Error::CriticalHeader);
     }
-    scratch.algorithm = algorithm as u8;
-    let kid = match scratch.registered.kid {
-        0 => None,
-        i => {
-            let m = scratch.header[usize::from(i) - 1];
-            Some(Kid {
-                body: scratch.bytes(m.text),
-                escaped: false,
-            })
-        }
-    };
+    let kid = kid.map(|body| Kid {
+        body,
+        escaped: false,
+    });
     Ok((algorithm, kid))
 }
 
@@ -466,14 +488,14 @@ fn verify_signature(
     }
 }
 
+/// Checks the JSON type of each registered claim and reads its value.
 fn read_registered_claims(scratch: &mut Scratch) -> Result<(), Error> {
     let Scratch {
         data,
         arena,
         arena_used,
         claims,
-        claim_count,
-        registered,
+        registered: r,
         audiences,
         audience_count,
         exp,
@@ -481,68 +503,45 @@ fn read_registered_claims(scratch: &mut Scratch) -> Result<(), Error> {
         iat,
         ..
     } = scratch;
-    *registered = Registered {
-        kid: registered.kid,
-        typ: registered.typ,
-        ..Registered::default()
-    };
-    *audience_count = 0;
-    for (i, m) in claims[..usize::from(*claim_count)].iter().enumerate() {
-        let index = i as u8 + 1;
-        let kind = Kind::from_u8(m.kind);
-        let string = |slot: &mut u8| {
-            *slot = index;
-            if kind == Kind::String {
-                Ok(())
-            } else {
-                Err(Error::InvalidClaim)
-            }
-        };
-        let date = |slot: &mut u8, out: &mut i64, round_up: bool| {
-            *slot = index;
-            if kind != Kind::Number {
+    let member = |index: u8| index.checked_sub(1).map(|i| claims[usize::from(i)]);
+    for index in [r.iss, r.sub, r.jti, r.client_id, r.scope] {
+        if member(index).is_some_and(|m| m.kind != Kind::String as u8) {
+            return Err(Error::InvalidClaim);
+        }
+    }
+    for (index, out, round_up) in [(r.exp, exp, false), (r.nbf, nbf, true), (r.iat, iat, true)] {
+        if let Some(m) = member(index) {
+            if m.kind != Kind::Number as u8 {
                 return Err(Error::InvalidClaim);
             }
             let NumericDate { floor, ceil } =
                 numeric::parse(resolve(data, arena, m.raw)).ok_or(Error::InvalidClaim)?;
             *out = if round_up { ceil } else { floor };
-            Ok(())
-        };
-        match resolve(data, arena, m.name) {
-            b"iss" => string(&mut registered.iss)?,
-            b"sub" => string(&mut registered.sub)?,
-            b"jti" => string(&mut registered.jti)?,
-            b"client_id" => string(&mut registered.client_id)?,
-            b"scope" => string(&mut registered.scope)?,
-            b"exp" => date(&mut registered.exp, exp, false)?,
-            b"nbf" => date(&mut registered.nbf, nbf, true)?,
-            b"iat" => date(&mut registered.iat, iat, true)?,
-            b"aud" => {
-                registered.aud = index;
-                match kind {
-                    Kind::String => {
-                        audiences[0] = m.text;
-                        *audience_count = 1;
-                    }
-                    Kind::Array => {
-                        let raw_start = usize::from(m.raw.start);
-                        let raw = &data[raw_start..raw_start + usize::from(m.raw.len)];
-                        let mut n = 0usize;
-                        json::nested_elements(raw, 2, |v| {
-                            if v.kind != Kind::String {
-                                return Err(Error::InvalidClaim);
-                            }
-                            let slot = audiences.get_mut(n).ok_or(Error::TooLarge)?;
-                            *slot = text_span(data, arena, arena_used, raw_start, v)?;
-                            n += 1;
-                            Ok(())
-                        })?;
-                        *audience_count = n as u8;
-                    }
-                    _ => return Err(Error::InvalidClaim),
-                }
+        }
+    }
+    *audience_count = 0;
+    if let Some(m) = member(r.aud) {
+        match Kind::from_u8(m.kind) {
+            Kind::String => {
+                audiences[0] = m.text;
+                *audience_count = 1;
             }
-            _ => {}
+            Kind::Array => {
+                let raw_start = usize::from(m.raw.start);
+                let raw = &data[raw_start..raw_start + usize::from(m.raw.len)];
+                let mut n = 0usize;
+                json::nested_elements(raw, 2, |v| {
+                    if v.kind != Kind::String {
+                        return Err(Error::InvalidClaim);
+                    }
+                    let slot = audiences.get_mut(n).ok_or(Error::TooLarge)?;
+                    *slot = text_span(data, arena, arena_used, raw_start, v)?;
+                    n += 1;
+                    Ok(())
+                })?;
+                *audience_count = n as u8;
+            }
+            _ => return Err(Error::InvalidClaim),
         }
     }
     Ok(())

@@ -35,6 +35,17 @@ mod policy;
 mod scan;
 mod verify;
 
+/// Internals exposed to the fuzz targets only. Not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The token-segment base64url decoder, for differential fuzzing against `base64ct`.
+    #[allow(clippy::result_unit_err)]
+    pub fn base64url_decode(input: &[u8], out: &mut [u8]) -> Result<usize, ()> {
+        crate::b64::decode(input, out)
+    }
+}
+
 pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError};
 pub use json::{Kind, MAX_DEPTH};
 pub use keys::{

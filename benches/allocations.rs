@@ -1,0 +1,67 @@
+//! Heap allocations per verification, counted by a counting global allocator, for Tollgate and
+//! jsonwebtoken on the same tokens. A separate binary from the timing benches, so the counting
+//! allocator does not slow the libraries being timed.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey, Validation, decode};
+use support::*;
+use tollgate::{KeySet, Scratch, Verifier};
+
+fn count(f: impl FnOnce()) -> u64 {
+    allocation_counter::measure(f).count_total
+}
+
+fn main() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = Claims::standard()
+        .with("iat", &(now - 10).to_string())
+        .with("exp", &(now + 3600).to_string());
+    let jwks = std::fs::read(vectors_dir().join("test.jwks")).unwrap();
+    let verifier = Verifier::new(
+        KeySet::from_jwks(&jwks).unwrap().0,
+        policy_from(STANDARD_POLICY),
+    );
+    let mut scratch = Scratch::new();
+
+    let mut validation = |alg| {
+        let mut v = Validation::new(alg);
+        v.set_issuer(&[ISSUER]);
+        v.set_audience(&[AUDIENCE]);
+        v
+    };
+    let cases = [
+        (
+            "HS256",
+            hs_token(&claims),
+            DecodingKey::from_secret(HS1_SECRET),
+            validation(JwtAlg::HS256),
+        ),
+        (
+            "EdDSA",
+            ed_token(&claims),
+            DecodingKey::from_ed_components(&b64(&ed_public(&ed1_seed()))).unwrap(),
+            validation(JwtAlg::EdDSA),
+        ),
+    ];
+    println!(
+        "heap allocations per verification (valid {}-byte tokens):",
+        cases[0].1.len()
+    );
+    for (alg, token, key, validation) in &cases {
+        let ours = count(|| {
+            verifier
+                .verify(token.as_bytes(), now, &mut scratch)
+                .unwrap();
+        });
+        let theirs = count(|| {
+            decode::<serde_json::Value>(token, key, validation).unwrap();
+        });
+        println!("  {alg}: tollgate {ours}, jsonwebtoken {theirs}");
+        assert_eq!(ours, 0, "tollgate allocated");
+    }
+}

@@ -28,7 +28,7 @@ fn main() {
     );
     let mut scratch = Scratch::new();
 
-    let mut validation = |alg| {
+    let validation = |alg| {
         let mut v = Validation::new(alg);
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[AUDIENCE]);

@@ -3,6 +3,7 @@
 //! Numbers are part of the C ABI: they never change and are never reused. A retired number stays
 //! here as a comment.
 
+use core::ffi::CStr;
 use core::fmt;
 
 /// The RFC 6750 §3.1 error code a resource server sends for a rejected request.
@@ -19,10 +20,18 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// The code as it appears in `WWW-Authenticate: Bearer error="…"`.
     pub const fn as_str(self) -> &'static str {
+        match core::str::from_utf8(self.as_cstr().to_bytes()) {
+            Ok(s) => s,
+            Err(_) => "",
+        }
+    }
+
+    /// [`as_str`](Self::as_str) as a NUL-terminated string, for C callers.
+    pub const fn as_cstr(self) -> &'static CStr {
         match self {
-            ErrorCode::InvalidRequest => "invalid_request",
-            ErrorCode::InvalidToken => "invalid_token",
-            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::InvalidRequest => c"invalid_request",
+            ErrorCode::InvalidToken => c"invalid_token",
+            ErrorCode::InsufficientScope => c"insufficient_scope",
         }
     }
 
@@ -33,6 +42,14 @@ impl ErrorCode {
             ErrorCode::InvalidToken => 401,
             ErrorCode::InsufficientScope => 403,
         }
+    }
+}
+
+/// A NUL-terminated literal as a `CStr`, checked when constants are evaluated.
+const fn cstr(with_nul: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(with_nul.as_bytes()) {
+        Ok(c) => c,
+        Err(_) => panic!("not a NUL-terminated string without interior NULs"),
     }
 }
 
@@ -78,6 +95,20 @@ macro_rules! numbered_enum {
             pub const fn description(self) -> &'static str {
                 match self {
                     $( $name::$variant => $desc, )*
+                }
+            }
+
+            /// [`name`](Self::name) as a NUL-terminated string, for C callers.
+            pub const fn name_cstr(self) -> &'static CStr {
+                match self {
+                    $( $name::$variant => const { cstr(concat!($short, "\0")) }, )*
+                }
+            }
+
+            /// [`description`](Self::description) as a NUL-terminated string, for C callers.
+            pub const fn description_cstr(self) -> &'static CStr {
+                match self {
+                    $( $name::$variant => const { cstr(concat!($desc, "\0")) }, )*
                 }
             }
         }

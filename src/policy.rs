@@ -78,6 +78,14 @@ impl Policy {
         }
     }
 
+    /// A builder holding this policy, to change it.
+    pub fn into_builder(self) -> PolicyBuilder {
+        PolicyBuilder {
+            policy: self,
+            error: None,
+        }
+    }
+
     /// The required issuer, if any.
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()

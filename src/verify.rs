@@ -820,31 +820,79 @@ impl<'s> Claim<'s> {
     /// an array's elements joined with `,` (strings unescaped, others as JSON), anything else as
     /// its JSON text. Returns the length, or `None` when `out` is too small.
     pub fn write_text(&self, out: &mut [u8]) -> Option<usize> {
+        let mut writer = Writer { out, len: 0 };
+        self.render(&mut writer)?;
+        Some(writer.len)
+    }
+
+    /// The length [`write_text`](Claim::write_text) needs.
+    pub fn text_len(&self) -> usize {
+        let mut counter = Counter(0);
+        // Counting never runs out of room.
+        let _ = self.render(&mut counter);
+        counter.0
+    }
+
+    fn render(&self, sink: &mut impl Sink) -> Option<()> {
         match (self.kind, self.text) {
-            (_, Some(text)) => copy(text.as_bytes(), out),
+            (_, Some(text)) => sink.put(text.as_bytes()),
             (Kind::Array, _) => {
                 let raw = self.raw.as_bytes();
-                let mut len = 0;
+                let mut first = true;
                 json::nested_elements(raw, 1, |v| {
-                    if len > 0 {
-                        *out.get_mut(len).ok_or(Error::TooLarge)? = b',';
-                        len += 1;
+                    if !first {
+                        sink.put(b",").ok_or(Error::TooLarge)?;
                     }
-                    let free = out.get_mut(len..).ok_or(Error::TooLarge)?;
-                    len += if v.kind == Kind::String {
+                    first = false;
+                    if v.kind == Kind::String {
                         let (start, end) = v.inner();
-                        json::unescape_into(&raw[start..end], free)
+                        sink.put_unescaped(&raw[start..end])
                     } else {
-                        copy(&raw[v.start..v.end], free)
+                        sink.put(&raw[v.start..v.end])
                     }
-                    .ok_or(Error::TooLarge)?;
-                    Ok::<(), Error>(())
+                    .ok_or(Error::TooLarge)
                 })
-                .ok()?;
-                Some(len)
+                .ok()
             }
-            _ => copy(self.raw.as_bytes(), out),
+            _ => sink.put(self.raw.as_bytes()),
         }
+    }
+}
+
+/// Where [`Claim::render`] puts text: a buffer, or a counter.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]) -> Option<()>;
+    fn put_unescaped(&mut self, body: &[u8]) -> Option<()>;
+}
+
+struct Writer<'a> {
+    out: &'a mut [u8],
+    len: usize,
+}
+
+impl Sink for Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        self.len += copy(bytes, self.out.get_mut(self.len..)?)?;
+        Some(())
+    }
+
+    fn put_unescaped(&mut self, body: &[u8]) -> Option<()> {
+        self.len += json::unescape_into(body, self.out.get_mut(self.len..)?)?;
+        Some(())
+    }
+}
+
+struct Counter(usize);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        self.0 += bytes.len();
+        Some(())
+    }
+
+    fn put_unescaped(&mut self, body: &[u8]) -> Option<()> {
+        self.0 += json::Unescaped::new(body).count();
+        Some(())
     }
 }
 

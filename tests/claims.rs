@@ -157,6 +157,24 @@ fn text_of_scalars_is_the_value() {
 }
 
 #[test]
+fn text_length_is_known_before_writing() {
+    let claims = Claims::standard()
+        .with("groups", r#"["caf\u00e9","b",{"x":1}]"#)
+        .with("n", "-1.5");
+    with_claims(&claims, |c| {
+        for name in ["groups", "n", "sub", "aud"] {
+            let claim = c.claim(name).unwrap();
+            let mut out = [0u8; 64];
+            assert_eq!(Some(claim.text_len()), claim.write_text(&mut out), "{name}");
+        }
+        assert_eq!(
+            c.claim("groups").unwrap().text_len(),
+            "café,b,{\"x\":1}".len()
+        );
+    });
+}
+
+#[test]
 fn text_that_does_not_fit_is_refused() {
     let claims = Claims::standard().with("groups", r#"["alpha","beta"]"#);
     with_claims(&claims, |c| {

@@ -1,0 +1,94 @@
+//! The one place the rules of the boundary are written: panics are caught, pointers checked,
+//! caller memory checked for size and alignment.
+
+use core::panic::AssertUnwindSafe;
+use std::panic::catch_unwind;
+
+use crate::status::tollgate_status;
+
+/// Runs an export's body; a panic becomes `TOLLGATE_STATUS_INTERNAL_ERROR`.
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), tollgate_status>) -> tollgate_status {
+    // Handles are not touched after a caught panic except to free them, so observing a
+    // half-updated one is not possible through the API.
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => tollgate_status::Ok,
+        Ok(Err(status)) => status,
+        Err(_) => tollgate_status::InternalError,
+    }
+}
+
+/// Runs an infallible export's body; a panic returns `fallback`.
+pub(crate) fn infallible<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+/// A shared reference from a pointer argument.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` that nothing mutates for `'a`.
+pub(crate) unsafe fn arg<'a, T>(ptr: *const T) -> Result<&'a T, tollgate_status> {
+    // SAFETY: the caller guarantees a non-NULL `ptr` is valid for `'a`.
+    unsafe { ptr.as_ref() }.ok_or(tollgate_status::NullArgument)
+}
+
+/// A mutable reference from a pointer argument.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live `T` that nothing else uses for `'a`.
+pub(crate) unsafe fn arg_mut<'a, T>(ptr: *mut T) -> Result<&'a mut T, tollgate_status> {
+    // SAFETY: the caller guarantees a non-NULL `ptr` is valid and unaliased for `'a`.
+    unsafe { ptr.as_mut() }.ok_or(tollgate_status::NullArgument)
+}
+
+/// A byte slice from a pointer-and-length argument. NULL is refused whatever the length.
+///
+/// # Safety
+/// A non-NULL `ptr` points to `len` readable bytes that nothing mutates for `'a`.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], tollgate_status> {
+    if ptr.is_null() {
+        return Err(tollgate_status::NullArgument);
+    }
+    if len > isize::MAX as usize {
+        return Err(tollgate_status::InvalidArgument);
+    }
+    // SAFETY: non-NULL, length within isize::MAX, and the caller guarantees `len` readable bytes.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// A UTF-8 string from a pointer-and-length argument.
+///
+/// # Safety
+/// As for [`bytes`].
+pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize) -> Result<&'a str, tollgate_status> {
+    // SAFETY: the caller's guarantee is passed on.
+    let b = unsafe { bytes(ptr, len) }?;
+    core::str::from_utf8(b).map_err(|_| tollgate_status::InvalidUtf8)
+}
+
+/// Checks caller memory for a `T`: non-NULL, at least `size_of::<T>()` bytes, aligned.
+pub(crate) fn caller_memory<T>(mem: *mut u8, len: usize) -> Result<*mut T, tollgate_status> {
+    if mem.is_null() {
+        return Err(tollgate_status::NullArgument);
+    }
+    if len < core::mem::size_of::<T>() {
+        return Err(tollgate_status::BufferTooSmall);
+    }
+    if !(mem as usize).is_multiple_of(core::mem::align_of::<T>()) {
+        return Err(tollgate_status::Misaligned);
+    }
+    Ok(mem.cast::<T>())
+}
+
+/// Writes an out-parameter (only ever on success).
+///
+/// # Safety
+/// A non-NULL `out` points to writable memory for a `T`.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<(), tollgate_status> {
+    if out.is_null() {
+        return Err(tollgate_status::NullArgument);
+    }
+    // SAFETY: non-NULL, and the caller guarantees it is writable for a `T`; `T` is a plain C
+    // value, so nothing is dropped by overwriting it.
+    unsafe { out.write(value) };
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! `tollgate_status`: one numbered result for every fallible call.
+//!
+//! The numbers are ABI and never change; a retired number stays here as a comment so nobody
+//! reuses it. Token errors share their numbers with `tollgate::Error` (1–21), JWKS errors with
+//! `tollgate::JwksErrorKind` (100–112), policy errors with `tollgate::PolicyError` (150–153).
+
+use core::ffi::{CStr, c_char};
+
+use tollgate::{Error, JwksErrorKind, PolicyError};
+
+use crate::boundary::infallible;
+
+/// The result of a fallible call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum tollgate_status {
+    /// Success.
+    Ok = 0,
+    /// Token: not three segments, or an empty header or payload.
+    Malformed = 1,
+    /// Token: over a size limit.
+    TooLarge = 2,
+    /// Token: a segment is not canonical unpadded base64url.
+    Base64 = 3,
+    /// Token: header or claims are not one valid UTF-8 JSON object.
+    Json = 4,
+    /// Token: a header or claim name repeats.
+    DuplicateMember = 5,
+    /// Token: JSON nested too deep.
+    TooDeep = 6,
+    /// Token: `alg` is `none`.
+    AlgNone = 7,
+    /// Token: `alg` is not EdDSA, Ed25519 or HS256.
+    UnsupportedAlgorithm = 8,
+    /// Token: the header has `crit`.
+    CriticalHeader = 9,
+    /// Token: no key has its `kid` and algorithm.
+    UnknownKey = 10,
+    /// Token: the signature does not verify.
+    BadSignature = 11,
+    /// Token: expired.
+    Expired = 12,
+    /// Token: not valid yet (`nbf`).
+    NotYetValid = 13,
+    /// Token: issued in the future (`iat`).
+    IssuedInFuture = 14,
+    /// Token: `iss` not accepted.
+    InvalidIssuer = 15,
+    /// Token: `aud` not accepted.
+    InvalidAudience = 16,
+    /// Token: header `typ` not accepted.
+    InvalidType = 17,
+    /// Token: a required claim is missing.
+    MissingClaim = 18,
+    /// Token: a required scope is missing.
+    InsufficientScope = 19,
+    /// Token: a registered claim has the wrong type or value.
+    InvalidClaim = 20,
+    /// Token: `alg` missing, or `alg`, `kid` or `typ` not a string.
+    InvalidHeader = 21,
+    /// JWKS: not valid JSON.
+    JwksJson = 100,
+    /// JWKS: not an object with a `keys` array.
+    JwksNotAKeySet = 101,
+    /// JWKS: more usable keys than a key set holds.
+    JwksTooManyKeys = 102,
+    /// JWKS: a member is over its size limit.
+    JwksMemberTooLarge = 103,
+    /// JWKS: a required member is missing.
+    JwksMissingMember = 104,
+    /// JWKS: a member has the wrong type.
+    JwksInvalidMember = 105,
+    /// JWKS: key material is not valid.
+    JwksInvalidKey = 106,
+    /// JWKS: an Ed25519 key of small order.
+    JwksWeakKey = 107,
+    /// JWKS: an HS256 key shorter than 32 bytes.
+    JwksKeyTooShort = 108,
+    /// JWKS: a key's `alg` does not fit its type.
+    JwksAlgorithmMismatch = 109,
+    /// JWKS: two keys share `kid` and algorithm.
+    JwksDuplicateKey = 110,
+    /// JWKS: no usable EdDSA or HS256 key.
+    JwksNoUsableKey = 111,
+    /// JWKS: a key repeats a member name.
+    JwksDuplicateMember = 112,
+    /// Policy: a value is over its length limit.
+    PolicyTooLong = 150,
+    /// Policy: too many audiences, scopes or required claims.
+    PolicyTooMany = 151,
+    /// Policy: leeway over 300 seconds.
+    PolicyLeewayTooLarge = 152,
+    /// Policy: an empty value, or a scope that is not a scope-token.
+    PolicyInvalidValue = 153,
+    /// A pointer argument is NULL.
+    NullArgument = 200,
+    /// A string argument is not UTF-8.
+    InvalidUtf8 = 201,
+    /// An output buffer or caller-provided memory is too small.
+    BufferTooSmall = 202,
+    /// Caller-provided memory is not aligned as required.
+    Misaligned = 203,
+    /// The claim or header parameter is not in the token.
+    NotFound = 204,
+    /// The scratch memory holds no verified token.
+    NoClaims = 205,
+    /// A length is past what memory can hold.
+    InvalidArgument = 206,
+    /// The heap could not provide memory for a handle.
+    OutOfMemory = 207,
+    /// A bug in Tollgate: a panic was caught at the boundary.
+    InternalError = 299,
+}
+
+impl From<Error> for tollgate_status {
+    fn from(e: Error) -> Self {
+        use tollgate_status as S;
+        match e {
+            Error::Malformed => S::Malformed,
+            Error::TooLarge => S::TooLarge,
+            Error::Base64 => S::Base64,
+            Error::Json => S::Json,
+            Error::DuplicateMember => S::DuplicateMember,
+            Error::TooDeep => S::TooDeep,
+            Error::AlgNone => S::AlgNone,
+            Error::UnsupportedAlgorithm => S::UnsupportedAlgorithm,
+            Error::CriticalHeader => S::CriticalHeader,
+            Error::UnknownKey => S::UnknownKey,
+            Error::BadSignature => S::BadSignature,
+            Error::Expired => S::Expired,
+            Error::NotYetValid => S::NotYetValid,
+            Error::IssuedInFuture => S::IssuedInFuture,
+            Error::InvalidIssuer => S::InvalidIssuer,
+            Error::InvalidAudience => S::InvalidAudience,
+            Error::InvalidType => S::InvalidType,
+            Error::MissingClaim => S::MissingClaim,
+            Error::InsufficientScope => S::InsufficientScope,
+            Error::InvalidClaim => S::InvalidClaim,
+            Error::InvalidHeader => S::InvalidHeader,
+        }
+    }
+}
+
+impl From<JwksErrorKind> for tollgate_status {
+    fn from(e: JwksErrorKind) -> Self {
+        use tollgate_status as S;
+        match e {
+            JwksErrorKind::Json => S::JwksJson,
+            JwksErrorKind::NotAKeySet => S::JwksNotAKeySet,
+            JwksErrorKind::TooManyKeys => S::JwksTooManyKeys,
+            JwksErrorKind::MemberTooLarge => S::JwksMemberTooLarge,
+            JwksErrorKind::MissingMember => S::JwksMissingMember,
+            JwksErrorKind::InvalidMember => S::JwksInvalidMember,
+            JwksErrorKind::InvalidKey => S::JwksInvalidKey,
+            JwksErrorKind::WeakKey => S::JwksWeakKey,
+            JwksErrorKind::KeyTooShort => S::JwksKeyTooShort,
+            JwksErrorKind::AlgorithmMismatch => S::JwksAlgorithmMismatch,
+            JwksErrorKind::DuplicateKey => S::JwksDuplicateKey,
+            JwksErrorKind::NoUsableKey => S::JwksNoUsableKey,
+            JwksErrorKind::DuplicateMember => S::JwksDuplicateMember,
+        }
+    }
+}
+
+impl From<PolicyError> for tollgate_status {
+    fn from(e: PolicyError) -> Self {
+        use tollgate_status as S;
+        match e {
+            PolicyError::TooLong => S::PolicyTooLong,
+            PolicyError::TooMany => S::PolicyTooMany,
+            PolicyError::LeewayTooLarge => S::PolicyLeewayTooLarge,
+            PolicyError::InvalidValue => S::PolicyInvalidValue,
+        }
+    }
+}
+
+/// What the core knows about a status: its error, if it is one of the core's.
+enum Meaning {
+    Ok,
+    Token(Error),
+    Jwks(JwksErrorKind),
+    Policy(PolicyError),
+    Api(&'static CStr, &'static CStr),
+}
+
+impl tollgate_status {
+    fn meaning(self) -> Meaning {
+        use tollgate_status as S;
+        let number = self as u16;
+        if let Some(e) = Error::from_number(number) {
+            return Meaning::Token(e);
+        }
+        if let Some(e) = JwksErrorKind::from_number(number) {
+            return Meaning::Jwks(e);
+        }
+        if let Some(e) = PolicyError::from_number(number) {
+            return Meaning::Policy(e);
+        }
+        let (name, description) = match self {
+            S::Ok => return Meaning::Ok,
+            S::NullArgument => (c"null_argument", c"a pointer argument is NULL"),
+            S::InvalidUtf8 => (c"invalid_utf8", c"a string argument is not UTF-8"),
+            S::BufferTooSmall => (
+                c"buffer_too_small",
+                c"output buffer or caller memory too small",
+            ),
+            S::Misaligned => (c"misaligned", c"caller memory is not aligned as required"),
+            S::NotFound => (c"not_found", c"no such claim or header parameter"),
+            S::NoClaims => (c"no_claims", c"scratch holds no verified token"),
+            S::InvalidArgument => (
+                c"invalid_argument",
+                c"a length is past what memory can hold",
+            ),
+            S::OutOfMemory => (c"out_of_memory", c"the heap could not provide memory"),
+            _ => (c"internal_error", c"internal error in tollgate (a bug)"),
+        };
+        Meaning::Api(name, description)
+    }
+}
+
+/// A short, stable snake_case name for `status` (`"expired"`, `"jwks_weak_key"`,
+/// `"null_argument"`, …), for logs and metrics. Static; never NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_status_name(status: tollgate_status) -> *const c_char {
+    infallible(c"internal_error".as_ptr(), || {
+        match status.meaning() {
+            Meaning::Ok => c"ok",
+            Meaning::Token(e) => e.name_cstr(),
+            Meaning::Jwks(e) => prefixed_jwks_name(e),
+            Meaning::Policy(e) => prefixed_policy_name(e),
+            Meaning::Api(name, _) => name,
+        }
+        .as_ptr()
+    })
+}
+
+/// A one-line description of `status` for people. Static; never NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_status_str(status: tollgate_status) -> *const c_char {
+    infallible(c"internal error".as_ptr(), || {
+        match status.meaning() {
+            Meaning::Ok => c"success",
+            Meaning::Token(e) => e.description_cstr(),
+            Meaning::Jwks(e) => e.description_cstr(),
+            Meaning::Policy(e) => e.description_cstr(),
+            Meaning::Api(_, description) => description,
+        }
+        .as_ptr()
+    })
+}
+
+/// The RFC 6750 §3.1 error code a resource server sends for a token `status`:
+/// `"invalid_token"`, or `"insufficient_scope"` for `TOLLGATE_STATUS_INSUFFICIENT_SCOPE`.
+/// For a status that is not about the token (success, configuration, API misuse) it is `""`:
+/// send no `error` attribute. Static; never NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_status_error_code(status: tollgate_status) -> *const c_char {
+    infallible(c"".as_ptr(), || match status.meaning() {
+        Meaning::Token(e) => e.error_code().as_cstr().as_ptr(),
+        _ => c"".as_ptr(),
+    })
+}
+
+/// The HTTP status a gateway answers with for `status`: 200 for success, 401 for a rejected
+/// token, 403 for insufficient scope, 500 for anything else (configuration or API misuse).
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_status_http_status(status: tollgate_status) -> u16 {
+    infallible(500, || match status.meaning() {
+        Meaning::Ok => 200,
+        Meaning::Token(e) => e.error_code().http_status(),
+        _ => 500,
+    })
+}
+
+fn prefixed_jwks_name(e: JwksErrorKind) -> &'static CStr {
+    match e {
+        JwksErrorKind::Json => c"jwks_json",
+        JwksErrorKind::NotAKeySet => c"jwks_not_a_key_set",
+        JwksErrorKind::TooManyKeys => c"jwks_too_many_keys",
+        JwksErrorKind::MemberTooLarge => c"jwks_member_too_large",
+        JwksErrorKind::MissingMember => c"jwks_missing_member",
+        JwksErrorKind::InvalidMember => c"jwks_invalid_member",
+        JwksErrorKind::InvalidKey => c"jwks_invalid_key",
+        JwksErrorKind::WeakKey => c"jwks_weak_key",
+        JwksErrorKind::KeyTooShort => c"jwks_key_too_short",
+        JwksErrorKind::AlgorithmMismatch => c"jwks_algorithm_mismatch",
+        JwksErrorKind::DuplicateKey => c"jwks_duplicate_key",
+        JwksErrorKind::NoUsableKey => c"jwks_no_usable_key",
+        JwksErrorKind::DuplicateMember => c"jwks_duplicate_member",
+    }
+}
+
+fn prefixed_policy_name(e: PolicyError) -> &'static CStr {
+    match e {
+        PolicyError::TooLong => c"policy_too_long",
+        PolicyError::TooMany => c"policy_too_many",
+        PolicyError::LeewayTooLarge => c"policy_leeway_too_large",
+        PolicyError::InvalidValue => c"policy_invalid_value",
+    }
+}

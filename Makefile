@@ -4,20 +4,46 @@
 
 CARGO ?= cargo
 PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+BUILD := $(CURDIR)/build
+RELEASE := $(CURDIR)/target/release
+# What Rust's std needs from the system when libtollgate.a is linked statically
+# (`cargo rustc --crate-type staticlib -- --print native-static-libs`).
+STATIC_DEPS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench
+.PHONY: all build lib install test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
 
 all: build
 
 build:
 	$(CARGO) build --workspace --release
 
+## libtollgate.a, libtollgate.so and tollgate.pc under target/release.
+lib:
+	$(CARGO) build -p tollgate-ffi --release
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_DEPS@|$(STATIC_DEPS)|' ffi/tollgate.pc.in > $(RELEASE)/tollgate.pc
+
+## Installs the C library as packagers expect (cargo-c layout): PREFIX, LIBDIR, INCLUDEDIR, DESTDIR.
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 include/tollgate.h $(DESTDIR)$(INCLUDEDIR)/tollgate.h
+	install -m 644 $(RELEASE)/libtollgate_ffi.a $(DESTDIR)$(LIBDIR)/libtollgate.a
+	install -m 755 $(RELEASE)/libtollgate_ffi.so $(DESTDIR)$(LIBDIR)/libtollgate.so.$(VERSION)
+	ln -sf libtollgate.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtollgate.so.$(SOVERSION)
+	ln -sf libtollgate.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtollgate.so
+	install -m 644 $(RELEASE)/tollgate.pc $(DESTDIR)$(LIBDIR)/pkgconfig/tollgate.pc
+
 ## The full suite: what CI runs.
-test: lint rust-test nostd fuzz-smoke
+test: lint rust-test nostd c-test fuzz-smoke
 
 lint: fmt-check clippy
 
@@ -37,6 +63,14 @@ nostd:
 	$(CARGO) build -p tollgate --release --target thumbv7em-none-eabihf
 	$(CARGO) build --release --manifest-path tests/nostd/Cargo.toml
 	scripts/check-nostd-symbols tests/nostd/target/release/libtollgate_nostd_check.a
+	$(CARGO) build -p tollgate-ffi --release
+	scripts/check-nostd-symbols --expect $(RELEASE)/libtollgate_ffi.a
+
+## C programs against the installed header and library, under ASan and UBSan.
+c-test:
+	rm -rf $(BUILD)/prefix
+	$(MAKE) install PREFIX=$(BUILD)/prefix
+	$(MAKE) -C tests/c PREFIX=$(BUILD)/prefix BUILD=$(BUILD)/c
 
 fuzz-seed:
 	fuzz/seed.sh
@@ -63,3 +97,4 @@ fuzz: fuzz-seed
 bench:
 	$(CARGO) bench --bench verify
 	$(CARGO) bench --bench allocations
+	$(CARGO) bench -p tollgate-ffi --bench ffi

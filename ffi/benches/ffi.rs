@@ -1,1 +1,152 @@
-fn main() {}
+//! What the C boundary costs: the same HS256 token verified through `Verifier::verify` and
+//! through `tollgate_verify`, in the same run. The C entry point is called through an opaque
+//! function pointer, as a C program calls it, so the optimizer cannot inline it away.
+
+use std::ffi::c_void;
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use criterion::Criterion;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use tollgate::{KeySet, Policy, Scratch, Verifier};
+use tollgate_ffi::*;
+
+const SECRET: &[u8] = b"tollgate-test-hs256-secret-of-40-bytes!!";
+
+fn token(now: i64) -> String {
+    let header = r#"{"alg":"HS256","typ":"at+jwt","kid":"hs1"}"#;
+    let payload = format!(
+        r#"{{"iss":"https://issuer.example","sub":"client-1","aud":"api://items","client_id":"client-1","iat":{},"exp":{},"jti":"3f1c9a2e-7b7d-4f4e-9d43-2a1b5c6d7e8f","scope":"items:read items:write"}}"#,
+        now - 10,
+        now + 290
+    );
+    let input = format!(
+        "{}.{}",
+        Base64UrlUnpadded::encode_string(header.as_bytes()),
+        Base64UrlUnpadded::encode_string(payload.as_bytes())
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).unwrap();
+    mac.update(input.as_bytes());
+    format!(
+        "{input}.{}",
+        Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes())
+    )
+}
+
+type VerifyFn = extern "C" fn(
+    *const tollgate_verifier,
+    *const u8,
+    usize,
+    i64,
+    *mut c_void,
+    usize,
+    *mut *const tollgate_claims,
+) -> tollgate_status;
+
+fn main() {
+    let now = 1_750_000_000;
+    let token = token(now);
+    let jwks = format!(
+        r#"{{"keys":[{{"kty":"oct","kid":"hs1","k":"{}"}}]}}"#,
+        Base64UrlUnpadded::encode_string(SECRET)
+    );
+    let (keys, _) = KeySet::from_jwks(jwks.as_bytes()).unwrap();
+    let policy = Policy::builder()
+        .issuer("https://issuer.example")
+        .audience("api://items")
+        .token_type("at+jwt")
+        .build()
+        .unwrap();
+    let rust_verifier = Verifier::new(keys, policy);
+    let mut rust_scratch = Box::new(Scratch::new());
+
+    let (mut c_keys, mut c_policy, mut c_verifier) = (
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    );
+    assert_eq!(tollgate_keyset_new(&mut c_keys), tollgate_status::Ok);
+    assert_eq!(
+        tollgate_keyset_add_jwks(c_keys, jwks.as_ptr(), jwks.len(), std::ptr::null_mut()),
+        tollgate_status::Ok
+    );
+    assert_eq!(tollgate_policy_new(&mut c_policy), tollgate_status::Ok);
+    for (set, value) in [
+        (
+            tollgate_policy_set_issuer as extern "C" fn(_, _, _) -> _,
+            "https://issuer.example",
+        ),
+        (tollgate_policy_add_audience, "api://items"),
+        (tollgate_policy_set_type, "at+jwt"),
+    ] {
+        assert_eq!(
+            set(c_policy, value.as_ptr(), value.len()),
+            tollgate_status::Ok
+        );
+    }
+    assert_eq!(
+        tollgate_verifier_new(c_keys, c_policy, &mut c_verifier),
+        tollgate_status::Ok
+    );
+    let mut c_scratch = vec![0u64; TOLLGATE_SCRATCH_SIZE / 8];
+    let verify: VerifyFn = black_box(tollgate_verify);
+    let mut claims = std::ptr::null();
+    let call_c = |claims: &mut *const tollgate_claims, scratch: &mut [u64]| {
+        verify(
+            c_verifier,
+            black_box(token.as_ptr()),
+            token.len(),
+            now,
+            scratch.as_mut_ptr().cast(),
+            TOLLGATE_SCRATCH_SIZE,
+            claims,
+        )
+    };
+    assert_eq!(call_c(&mut claims, &mut c_scratch), tollgate_status::Ok);
+    assert!(
+        rust_verifier
+            .verify(token.as_bytes(), now, &mut rust_scratch)
+            .is_ok()
+    );
+
+    let mut c = Criterion::default().configure_from_args();
+    let mut group = c.benchmark_group("boundary");
+    group.bench_function("rust_verify", |b| {
+        b.iter(|| {
+            rust_verifier
+                .verify(black_box(token.as_bytes()), now, &mut rust_scratch)
+                .is_ok()
+        })
+    });
+    group.bench_function("c_verify", |b| {
+        b.iter(|| call_c(&mut claims, &mut c_scratch))
+    });
+    group.finish();
+    c.final_summary();
+
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let mean = |bench: &str| -> Option<f64> {
+        let path = target
+            .join("criterion/boundary")
+            .join(bench)
+            .join("new/estimates.json");
+        let text = std::fs::read_to_string(path).ok()?;
+        let at = text.find("\"mean\"")?;
+        let rest = &text[at..];
+        let start = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+        rest[start..].split([',', '}']).next()?.trim().parse().ok()
+    };
+    if let (Some(r), Some(c)) = (mean("rust_verify"), mean("c_verify")) {
+        println!(
+            "\nC boundary: rust {r:.0} ns, C ABI {c:.0} ns: {:+.1}%",
+            (c / r - 1.0) * 100.0
+        );
+    }
+    tollgate_verifier_free(c_verifier);
+    tollgate_policy_free(c_policy);
+    tollgate_keyset_free(c_keys);
+}

@@ -65,12 +65,17 @@ pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize) -> Result<&'a str, tol
     core::str::from_utf8(b).map_err(|_| tollgate_status::InvalidUtf8)
 }
 
-/// Checks caller memory for a `T`: non-NULL, at least `size_of::<T>()` bytes, aligned.
-pub(crate) fn caller_memory<T>(mem: *mut u8, len: usize) -> Result<*mut T, tollgate_status> {
+/// Checks caller memory for a `T`: non-NULL, at least the documented size (never less than
+/// `size_of::<T>()`), aligned.
+pub(crate) fn caller_memory<T>(
+    mem: *mut u8,
+    len: usize,
+    documented: usize,
+) -> Result<*mut T, tollgate_status> {
     if mem.is_null() {
         return Err(tollgate_status::NullArgument);
     }
-    if len < core::mem::size_of::<T>() {
+    if len < documented.max(core::mem::size_of::<T>()) {
         return Err(tollgate_status::BufferTooSmall);
     }
     if !(mem as usize).is_multiple_of(core::mem::align_of::<T>()) {

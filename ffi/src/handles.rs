@@ -87,12 +87,12 @@ fn heap<T>(value: T) -> Result<*mut T, tollgate_status> {
 }
 
 /// Places `value` in checked caller memory.
-fn in_caller_memory<T>(
+fn in_caller_memory<T: Handle>(
     mem: *mut c_void,
     mem_len: usize,
     value: T,
 ) -> Result<*mut T, tollgate_status> {
-    let ptr = caller_memory::<T>(mem.cast(), mem_len)?;
+    let ptr = caller_memory::<T>(mem.cast(), mem_len, T::SIZE)?;
     // SAFETY: `caller_memory` checked non-NULL, size and alignment; the caller hands the memory
     // over until `_free`. Its previous contents are not read or dropped.
     unsafe { ptr.write(value) };
@@ -114,24 +114,28 @@ unsafe fn release<T>(ptr: *mut T, home: impl FnOnce(&T) -> Home) {
     }
 }
 
-/// Handles know where their memory came from.
+/// Handles know where their memory came from, and how much caller memory they document.
 trait Handle: Sized {
+    const SIZE: usize;
     fn home(&self) -> Home;
 }
 
 impl Handle for tollgate_keyset {
+    const SIZE: usize = TOLLGATE_KEYSET_SIZE;
     fn home(&self) -> Home {
         self.home
     }
 }
 
 impl Handle for tollgate_policy {
+    const SIZE: usize = TOLLGATE_POLICY_SIZE;
     fn home(&self) -> Home {
         self.home
     }
 }
 
 impl Handle for tollgate_verifier {
+    const SIZE: usize = TOLLGATE_VERIFIER_SIZE;
     fn home(&self) -> Home {
         self.home
     }
@@ -151,7 +155,7 @@ fn new_handle<T>(
     })
 }
 
-fn init_handle<T>(
+fn init_handle<T: Handle>(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut T,
@@ -161,7 +165,8 @@ fn init_handle<T>(
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
-        caller_memory::<T>(mem.cast(), mem_len)?;
+        // Checked before `make`, so bad memory is reported before anything is built.
+        caller_memory::<T>(mem.cast(), mem_len, T::SIZE)?;
         let handle = in_caller_memory(mem, mem_len, make(Home::Caller)?)?;
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { write_out(out, handle) }

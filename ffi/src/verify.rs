@@ -43,7 +43,7 @@ pub extern "C" fn tollgate_verify(
         let verifier = unsafe { arg(verifier) }?;
         // SAFETY: the caller passes `token_len` readable bytes.
         let token = unsafe { bytes(token, token_len) }?;
-        let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len)?;
+        let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len, TOLLGATE_SCRATCH_SIZE)?;
         // SAFETY: checked for NULL, size and alignment; the caller gives this thread exclusive
         // use of the memory for the call. `Scratch` holds only integers and bytes, any bit pattern
         // is valid, and verification reads nothing it has not written in this call.

@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build lib install test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
+.PHONY: all build lib install bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
 
 all: build
 
@@ -92,6 +92,10 @@ fuzz: fuzz-seed
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  $(CARGO) +nightly fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
+
+## Issuing throughput with wrk on loopback, with and without the secret cache.
+bench-issuer:
+	scripts/bench-issuer
 
 ## criterion benches of the core, each next to its floor; prints ratios at the end.
 bench:

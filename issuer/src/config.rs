@@ -1,0 +1,404 @@
+//! The issuer's configuration: one TOML file with the issuer URL, the listen address, signing
+//! keys and clients. Every problem is reported with the field it concerns.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::keys::SigningKey;
+use crate::secrets;
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The `iss` of every token and the RFC 8414 `issuer`: an http(s) URL.
+    pub issuer: String,
+    /// Address to listen on (`--listen` overrides it).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Request-handling threads.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// How long a verified client secret is remembered (0 turns the cache off).
+    #[serde(default = "default_secret_cache_seconds")]
+    pub secret_cache_seconds: u64,
+    #[serde(default)]
+    pub keys: Vec<KeyConfig>,
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    pub kid: String,
+    /// `EdDSA` (published in the JWKS) or `HS256` (a shared secret, never published).
+    #[serde(default = "default_algorithm")]
+    pub algorithm: String,
+    /// The key that signs tokens; exactly one key is active (a lone key is active anyway).
+    #[serde(default)]
+    pub active: bool,
+    /// A private JWK file (`OKP` with `d`, or `oct` with `k`), relative to the config file.
+    pub private_key_file: Option<PathBuf>,
+    /// Or the key inline: an Ed25519 seed or HS256 secret in base64url.
+    pub private_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub id: String,
+    /// Argon2id PHC string (`tollgate hash-secret`).
+    pub secret_hash: String,
+    /// Scopes the client may ask for.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Scopes granted when the request names none (RFC 6749 §3.3).
+    #[serde(default)]
+    pub default_scopes: Vec<String>,
+    /// Audiences the client may ask for (`audience` or `resource`); the first is the default.
+    pub audiences: Vec<String>,
+    /// Token lifetime in seconds.
+    #[serde(default = "default_token_lifetime")]
+    pub token_lifetime: u64,
+    /// The `kid` of the key this client's tokens are signed with; the active key by default.
+    pub signing_key: Option<String>,
+    /// Grants the client may use; only `client_credentials` exists here.
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_workers() -> usize {
+    4
+}
+fn default_secret_cache_seconds() -> u64 {
+    300
+}
+fn default_algorithm() -> String {
+    "EdDSA".into()
+}
+fn default_token_lifetime() -> u64 {
+    300
+}
+fn default_grant_types() -> Vec<String> {
+    vec!["client_credentials".into()]
+}
+
+/// A configuration problem, with the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A client, validated.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    pub default_scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    pub token_lifetime: u64,
+    /// Index into [`Config::keys`].
+    pub signing_key: usize,
+    pub client_credentials_allowed: bool,
+}
+
+/// The configuration, validated and with its keys loaded.
+#[derive(Debug)]
+pub struct Config {
+    pub issuer: String,
+    pub listen: String,
+    pub workers: usize,
+    pub secret_cache_seconds: u64,
+    pub keys: Vec<SigningKey>,
+    pub active_key: usize,
+    pub clients: Vec<Client>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file; key files are relative to it.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml(&text, base)
+    }
+
+    /// Parses and validates TOML text; key files are relative to `base`.
+    pub fn from_toml(text: &str, base: &Path) -> Result<Self, ConfigError> {
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| err("", e.to_string().trim_end().to_string()))?;
+        Self::validate(file, base)
+    }
+
+    fn validate(file: ConfigFile, base: &Path) -> Result<Self, ConfigError> {
+        let issuer = file.issuer;
+        let scheme_ok = issuer.starts_with("https://") || issuer.starts_with("http://");
+        if !scheme_ok || issuer.contains(['?', '#']) || issuer.ends_with('/') {
+            return Err(err(
+                "issuer",
+                "must be an http(s) URL without query, fragment or trailing slash (RFC 8414 §2)",
+            ));
+        }
+        if file.workers == 0 || file.workers > 256 {
+            return Err(err("workers", "must be between 1 and 256"));
+        }
+        if file.keys.is_empty() {
+            return Err(err("keys", "at least one signing key is required"));
+        }
+
+        let mut keys = Vec::new();
+        let mut kids = HashSet::new();
+        for (i, k) in file.keys.iter().enumerate() {
+            let field = |name: &str| format!("keys[{i}].{name}");
+            if k.kid.is_empty() || !kids.insert(k.kid.as_str()) {
+                return Err(err(field("kid"), "must be non-empty and unique"));
+            }
+            let key = match (&k.private_key_file, &k.private_key) {
+                (Some(path), None) => {
+                    let path = base.join(path);
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        err(
+                            field("private_key_file"),
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                    })?;
+                    let jwk: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                        err(
+                            field("private_key_file"),
+                            format!("{} is not JSON: {e}", path.display()),
+                        )
+                    })?;
+                    SigningKey::from_private_jwk(&k.kid, &k.algorithm, &jwk)
+                        .map_err(|m| err(field("private_key_file"), m))?
+                }
+                (None, Some(inline)) => SigningKey::from_inline(&k.kid, &k.algorithm, inline)
+                    .map_err(|m| err(field("private_key"), m))?,
+                _ => {
+                    return Err(err(
+                        field("private_key_file"),
+                        "give exactly one of private_key_file and private_key",
+                    ));
+                }
+            };
+            keys.push(key);
+        }
+        let active: Vec<usize> = file
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.active)
+            .map(|(i, _)| i)
+            .collect();
+        let active_key = match (active.as_slice(), keys.len()) {
+            ([only], _) => *only,
+            ([], 1) => 0,
+            _ => return Err(err("keys", "exactly one key must have active = true")),
+        };
+
+        let mut clients = Vec::new();
+        let mut ids = HashSet::new();
+        for (i, c) in file.clients.into_iter().enumerate() {
+            let field = |name: &str| format!("clients[{i}].{name}");
+            if c.id.is_empty() || !ids.insert(c.id.clone()) {
+                return Err(err(field("id"), "must be non-empty and unique"));
+            }
+            secrets::parse_hash(&c.secret_hash).map_err(|m| {
+                err(
+                    field("secret_hash"),
+                    format!("{m}; make one with `tollgate hash-secret`"),
+                )
+            })?;
+            for scope in c.scopes.iter().chain(&c.default_scopes) {
+                if scope.is_empty() || !scope.bytes().all(is_scope_char) {
+                    return Err(err(
+                        field("scopes"),
+                        format!("{scope:?} is not a scope-token (RFC 6749 §3.3)"),
+                    ));
+                }
+            }
+            if let Some(s) = c.default_scopes.iter().find(|s| !c.scopes.contains(s)) {
+                return Err(err(
+                    field("default_scopes"),
+                    format!("{s:?} is not in scopes"),
+                ));
+            }
+            if c.audiences.is_empty() || c.audiences.iter().any(String::is_empty) {
+                return Err(err(
+                    field("audiences"),
+                    "at least one non-empty audience (RFC 9068 §2.2: aud)",
+                ));
+            }
+            if !(1..=86_400).contains(&c.token_lifetime) {
+                return Err(err(
+                    field("token_lifetime"),
+                    "must be between 1 and 86400 seconds",
+                ));
+            }
+            let signing_key = match &c.signing_key {
+                None => active_key,
+                Some(kid) => keys
+                    .iter()
+                    .position(|k| k.kid() == kid)
+                    .ok_or_else(|| err(field("signing_key"), format!("no key has kid {kid:?}")))?,
+            };
+            if let Some(g) = c.grant_types.iter().find(|g| *g != "client_credentials") {
+                return Err(err(
+                    field("grant_types"),
+                    format!("{g:?} is not supported; only client_credentials"),
+                ));
+            }
+            clients.push(Client {
+                client_credentials_allowed: !c.grant_types.is_empty(),
+                id: c.id,
+                secret_hash: c.secret_hash,
+                scopes: c.scopes,
+                default_scopes: c.default_scopes,
+                audiences: c.audiences,
+                token_lifetime: c.token_lifetime,
+                signing_key,
+            });
+        }
+        Ok(Config {
+            issuer,
+            listen: file.listen,
+            workers: file.workers,
+            secret_cache_seconds: file.secret_cache_seconds,
+            keys,
+            active_key,
+            clients,
+        })
+    }
+}
+
+/// RFC 6749 §3.3: `NQCHAR = %x21 / %x23-5B / %x5D-7E`.
+pub fn is_scope_char(b: u8) -> bool {
+    b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64ct::{Base64UrlUnpadded, Encoding};
+
+    fn seed() -> String {
+        Base64UrlUnpadded::encode_string(&[7u8; 32])
+    }
+
+    fn config(clients: &str) -> String {
+        format!(
+            "issuer = \"https://issuer.example\"\n[[keys]]\nkid = \"k1\"\nprivate_key = \"{}\"\n{clients}",
+            seed()
+        )
+    }
+
+    fn client(extra: &str) -> String {
+        format!(
+            "[[clients]]\nid = \"c1\"\nsecret_hash = \"{}\"\nscopes = [\"a\", \"b\"]\ndefault_scopes = [\"a\"]\naudiences = [\"api\"]\n{extra}",
+            secrets::hash_secret(b"x")
+        )
+    }
+
+    fn error(text: &str) -> ConfigError {
+        Config::from_toml(text, Path::new(".")).unwrap_err()
+    }
+
+    #[test]
+    fn a_valid_config_loads_with_defaults() {
+        let c = Config::from_toml(&config(&client("")), Path::new(".")).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.clients[0].token_lifetime, 300);
+        assert_eq!(c.active_key, 0);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(
+            error(&config(&client("").replace("$argon2id", "$plain"))).field,
+            "clients[0].secret_hash"
+        );
+        assert_eq!(
+            error(&config(&client("token_lifetime = 0"))).field,
+            "clients[0].token_lifetime"
+        );
+        assert_eq!(
+            error(&config(&client("signing_key = \"nope\""))).field,
+            "clients[0].signing_key"
+        );
+        assert_eq!(
+            error(&config(&client("").replace(
+                "default_scopes = [\"a\"]",
+                "default_scopes = [\"z\"]"
+            )))
+            .field,
+            "clients[0].default_scopes"
+        );
+        assert_eq!(
+            error(&config(&client("").replace("[\"api\"]", "[]"))).field,
+            "clients[0].audiences"
+        );
+        assert_eq!(
+            error(&config(&client("grant_types = [\"password\"]"))).field,
+            "clients[0].grant_types"
+        );
+        assert_eq!(
+            error(&config("").replace("https://issuer.example", "issuer.example")).field,
+            "issuer"
+        );
+        assert_eq!(
+            error(&config("").replace(&seed(), "AAAA")).field,
+            "keys[0].private_key"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_toml_are_reported_with_their_place() {
+        let e = error(&config(&client("colour = \"red\"")));
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+        let e = error("issuer = ");
+        assert!(e.message.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn several_keys_need_exactly_one_active() {
+        let two = format!(
+            "issuer = \"https://i.example\"\n[[keys]]\nkid = \"a\"\nprivate_key = \"{s}\"\n[[keys]]\nkid = \"b\"\nprivate_key = \"{s}\"\n",
+            s = seed()
+        );
+        assert_eq!(error(&two).field, "keys");
+        let one_active = two.replacen("kid = \"b\"\n", "kid = \"b\"\nactive = true\n", 1);
+        assert_eq!(
+            Config::from_toml(&one_active, Path::new("."))
+                .unwrap()
+                .active_key,
+            1
+        );
+    }
+}

@@ -1,0 +1,470 @@
+//! `tollgate`: make keys, hash client secrets, run the token endpoint, fetch, inspect and verify
+//! tokens.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use clap::{Parser, Subcommand, ValueEnum};
+use tollgate::{KeySet, Policy, Scratch, Verifier};
+use tollgate_issuer::{Config, Issuer, keys, secrets, serve};
+
+#[derive(Parser)]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Tollgate: OAuth 2.0 client-credentials tokens, issued and verified"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Algorithm {
+    #[value(name = "EdDSA")]
+    EdDsa,
+    #[value(name = "HS256")]
+    Hs256,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuthMethod {
+    /// HTTP Basic (client_secret_basic).
+    Basic,
+    /// client_id and client_secret in the body (client_secret_post).
+    Post,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a signing key: the private JWK goes to a file (mode 0600), the public JWK (or, for
+    /// HS256, nothing) to standard output.
+    Keygen {
+        /// Key ID to put in the JWK.
+        #[arg(long)]
+        kid: String,
+        #[arg(long, value_enum, default_value = "EdDSA")]
+        algorithm: Algorithm,
+        /// Where to write the private JWK.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Hash a client secret for the config file (Argon2id, OWASP parameters). The secret is read
+    /// from standard input unless given (arguments show up in `ps`), or generated with --generate.
+    HashSecret {
+        /// The secret (prefer standard input).
+        secret: Option<String>,
+        /// Generate a random secret; prints it, then its hash.
+        #[arg(long, conflicts_with = "secret")]
+        generate: bool,
+    },
+    /// Run the token endpoint, JWKS and metadata.
+    Serve {
+        /// The TOML configuration (see examples/issuer.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// Listen address, overriding the config (127.0.0.1:0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Fetch an access token with the client-credentials grant; prints the token.
+    Token {
+        /// The token endpoint, e.g. http://127.0.0.1:8080/token.
+        #[arg(long)]
+        token_url: String,
+        #[arg(long)]
+        client_id: String,
+        /// The client secret (or the TOLLGATE_CLIENT_SECRET environment variable).
+        #[arg(long, env = "TOLLGATE_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: String,
+        /// Space-separated scopes to ask for.
+        #[arg(long)]
+        scope: Option<String>,
+        /// The audience (API) the token is for.
+        #[arg(long)]
+        audience: Option<String>,
+        #[arg(long, value_enum, default_value = "basic")]
+        auth: AuthMethod,
+        /// Print the whole token response as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decode a token's header and claims WITHOUT verifying anything.
+    Inspect {
+        /// The token; read from standard input when absent.
+        token: Option<String>,
+    },
+    /// Verify a token: exit 0 and the claims as JSON when valid, exit 1 and the reason when not,
+    /// exit 2 for usage errors or an unreadable or invalid JWKS.
+    Verify {
+        /// A JWKS file with the verification keys.
+        #[arg(long)]
+        jwks: PathBuf,
+        /// Required issuer (iss).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Accepted audience (repeatable; any one is enough).
+        #[arg(long)]
+        audience: Vec<String>,
+        /// Required header typ, e.g. at+jwt.
+        #[arg(long = "type")]
+        typ: Option<String>,
+        /// Required scope (repeatable; all are required).
+        #[arg(long)]
+        scope: Vec<String>,
+        /// Required claim (repeatable).
+        #[arg(long)]
+        require_claim: Vec<String>,
+        /// Seconds of clock skew tolerated (at most 300).
+        #[arg(long, default_value_t = 0)]
+        leeway: u32,
+        /// The time to verify at, in unix seconds (default: now).
+        #[arg(long)]
+        now: Option<i64>,
+        /// The token; read from standard input when absent.
+        token: Option<String>,
+    },
+}
+
+/// A failure and the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Keygen {
+            kid,
+            algorithm,
+            out,
+            force,
+        } => keygen(&kid, algorithm, &out, force),
+        Command::HashSecret { secret, generate } => hash_secret(secret, generate),
+        Command::Serve { config, listen } => run_server(&config, listen),
+        Command::Token {
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+            audience,
+            auth,
+            json,
+        } => fetch_token(
+            &token_url,
+            &client_id,
+            &client_secret,
+            scope,
+            audience,
+            auth,
+            json,
+        ),
+        Command::Inspect { token } => inspect(token),
+        Command::Verify {
+            jwks,
+            issuer,
+            audience,
+            typ,
+            scope,
+            require_claim,
+            leeway,
+            now,
+            token,
+        } => {
+            let mut policy = Policy::builder().leeway(leeway);
+            if let Some(i) = &issuer {
+                policy = policy.issuer(i);
+            }
+            for a in &audience {
+                policy = policy.audience(a);
+            }
+            if let Some(t) = &typ {
+                policy = policy.token_type(t);
+            }
+            for s in &scope {
+                policy = policy.scope(s);
+            }
+            for c in &require_claim {
+                policy = policy.require_claim(c);
+            }
+            verify(&jwks, policy, now, token)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn keygen(kid: &str, algorithm: Algorithm, out: &Path, force: bool) -> Result<(), Failure> {
+    let (private, public) = match algorithm {
+        Algorithm::EdDsa => {
+            let (private, public) = keys::generate_ed25519(kid);
+            (private, Some(public))
+        }
+        Algorithm::Hs256 => (keys::generate_hs256(kid), None),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(out).map_err(|e| {
+        usage(format!(
+            "tollgate keygen: cannot create {}: {e}",
+            out.display()
+        ))
+    })?;
+    writeln!(
+        file,
+        "{}",
+        serde_json::to_string_pretty(&private).expect("JSON")
+    )
+    .map_err(|e| {
+        usage(format!(
+            "tollgate keygen: cannot write {}: {e}",
+            out.display()
+        ))
+    })?;
+    if let Some(public) = public {
+        println!("{public}");
+    }
+    eprintln!(
+        "tollgate keygen: wrote the private key to {} (keep it secret)",
+        out.display()
+    );
+    Ok(())
+}
+
+fn hash_secret(secret: Option<String>, generate: bool) -> Result<(), Failure> {
+    let secret = if generate {
+        let s = Base64UrlUnpadded::encode_string(&keys::random::<32>());
+        println!("secret: {s}");
+        s
+    } else {
+        match secret {
+            Some(s) => s,
+            None => read_stdin()?,
+        }
+    };
+    if secret.is_empty() {
+        return Err(usage("tollgate hash-secret: the secret is empty"));
+    }
+    let hash = secrets::hash_secret(secret.as_bytes());
+    if generate {
+        println!("secret_hash: {hash}");
+    } else {
+        println!("{hash}");
+    }
+    Ok(())
+}
+
+fn read_stdin() -> Result<String, Failure> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| usage(format!("tollgate: cannot read standard input: {e}")))?;
+    Ok(text.trim().to_string())
+}
+
+fn run_server(config: &Path, listen: Option<String>) -> Result<(), Failure> {
+    let config = Config::load(config)
+        .map_err(|e| usage(format!("tollgate serve: {}: {e}", config.display())))?;
+    let listen = listen.unwrap_or_else(|| config.listen.clone());
+    let workers = config.workers;
+    let issuer = Arc::new(Issuer::new(config));
+    let running = serve(issuer.clone(), &listen, workers)
+        .map_err(|e| usage(format!("tollgate serve: cannot listen on {listen}: {e}")))?;
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })
+    .map_err(|e| usage(format!("tollgate serve: cannot handle signals: {e}")))?;
+    println!("listening on http://{}", running.addr());
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "tollgate serve: issuer {}, {} client(s), signing with {:?}",
+        issuer.config().issuer,
+        issuer.config().clients.len(),
+        issuer.config().keys[issuer.config().active_key]
+    );
+    let _ = stop_rx.recv();
+    eprintln!("tollgate serve: stopping");
+    running.stop();
+    Ok(())
+}
+
+fn fetch_token(
+    token_url: &str,
+    client_id: &str,
+    client_secret: &str,
+    scope: Option<String>,
+    audience: Option<String>,
+    auth: AuthMethod,
+    json: bool,
+) -> Result<(), Failure> {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .build(),
+    );
+    let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+    if let Some(s) = &scope {
+        form.push(("scope", s));
+    }
+    if let Some(a) = &audience {
+        form.push(("audience", a));
+    }
+    let mut request = agent.post(token_url);
+    match auth {
+        AuthMethod::Basic => {
+            // RFC 6749 §2.3.1: each part form-urlencoded before joining and base64.
+            let encode =
+                |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let pair = format!("{}:{}", encode(client_id), encode(client_secret));
+            request = request.header(
+                "Authorization",
+                format!("Basic {}", Base64::encode_string(pair.as_bytes())),
+            );
+        }
+        AuthMethod::Post => {
+            form.push(("client_id", client_id));
+            form.push(("client_secret", client_secret));
+        }
+    }
+    let mut response = request
+        .send_form(form)
+        .map_err(|e| usage(format!("tollgate token: {token_url}: {e}")))?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| usage(format!("tollgate token: reading the response: {e}")))?;
+    let parsed: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|_| usage(format!("tollgate token: HTTP {status}, not JSON")))?;
+    if status != 200 {
+        let code = parsed["error"].as_str().unwrap_or("unknown_error");
+        let description = parsed["error_description"].as_str().unwrap_or("");
+        return Err(Failure {
+            code: 1,
+            message: format!("tollgate token: HTTP {status} {code}: {description}"),
+        });
+    }
+    if json {
+        println!("{parsed}");
+    } else {
+        let token = parsed["access_token"]
+            .as_str()
+            .ok_or_else(|| usage("tollgate token: the response has no access_token"))?;
+        println!("{token}");
+    }
+    Ok(())
+}
+
+fn token_or_stdin(token: Option<String>) -> Result<String, Failure> {
+    match token {
+        Some(t) => Ok(t.trim().to_string()),
+        None => read_stdin(),
+    }
+}
+
+fn inspect(token: Option<String>) -> Result<(), Failure> {
+    let token = token_or_stdin(token)?;
+    let decode = |part: &str, what: &str| -> Result<serde_json::Value, Failure> {
+        let bytes = Base64UrlUnpadded::decode_vec(part).map_err(|_| Failure {
+            code: 1,
+            message: format!("tollgate inspect: the {what} is not base64url"),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|_| Failure {
+            code: 1,
+            message: format!("tollgate inspect: the {what} is not JSON"),
+        })
+    };
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Failure {
+            code: 1,
+            message: "tollgate inspect: not a compact JWS (three dot-separated parts)".into(),
+        });
+    };
+    let header = decode(header, "header")?;
+    let claims = decode(payload, "payload")?;
+    println!("UNVERIFIED: nothing below has been checked; use `tollgate verify` to trust it.");
+    println!(
+        "header: {}",
+        serde_json::to_string_pretty(&header).expect("JSON")
+    );
+    println!(
+        "claims: {}",
+        serde_json::to_string_pretty(&claims).expect("JSON")
+    );
+    Ok(())
+}
+
+fn verify(
+    jwks_path: &Path,
+    policy: tollgate::PolicyBuilder,
+    now: Option<i64>,
+    token: Option<String>,
+) -> Result<(), Failure> {
+    let jwks = std::fs::read(jwks_path).map_err(|e| {
+        usage(format!(
+            "tollgate verify: cannot read {}: {e}",
+            jwks_path.display()
+        ))
+    })?;
+    let (keys, report) = KeySet::from_jwks(&jwks).map_err(|e| {
+        usage(format!(
+            "tollgate verify: {}: {} ({})",
+            jwks_path.display(),
+            e,
+            e.kind.name()
+        ))
+    })?;
+    if report.private_members_ignored > 0 {
+        eprintln!(
+            "tollgate verify: warning: {} carries private key material; only public keys were used",
+            jwks_path.display()
+        );
+    }
+    let policy = policy
+        .build()
+        .map_err(|e| usage(format!("tollgate verify: {e} ({})", e.name())))?;
+    let token = token_or_stdin(token)?;
+    let now = now.unwrap_or_else(|| tollgate_issuer::server::unix_now() as i64);
+    let verifier = Verifier::new(keys, policy);
+    let mut scratch = Box::new(Scratch::new());
+    match verifier.verify(token.as_bytes(), now, &mut scratch) {
+        Ok(claims) => {
+            println!("{}", claims.payload_json());
+            Ok(())
+        }
+        Err(e) => Err(Failure {
+            code: 1,
+            message: format!("{}: {}", e.name(), e.description()),
+        }),
+    }
+}

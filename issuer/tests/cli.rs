@@ -1,0 +1,453 @@
+//! The `tollgate` command: exit codes, output, and a whole flow against `tollgate serve` with the
+//! example configuration.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tollgate(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("TOLLGATE_CLIENT_SECRET")
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tollgate-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `tollgate serve` with the example config on a free port; stopped with SIGTERM on drop.
+struct Served {
+    child: Option<Child>,
+    base: String,
+    log: Option<std::process::ChildStderr>,
+}
+
+impl Served {
+    fn start() -> Self {
+        let config = repo().join("examples/issuer.toml");
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        let log = child.stderr.take();
+        Served {
+            child: Some(child),
+            base,
+            log,
+        }
+    }
+
+    /// Sends SIGTERM, waits, and returns the exit status and everything logged.
+    fn stop(&mut self) -> (std::process::ExitStatus, String) {
+        let mut child = self.child.take().unwrap();
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        let mut log = String::new();
+        self.log.take().unwrap().read_to_string(&mut log).unwrap();
+        (status, log)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn fetch_jwks(base: &str, dir: &Path) -> PathBuf {
+    let body = ureq::get(format!("{base}/.well-known/jwks.json"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let path = dir.join("jwks.json");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+#[test]
+fn the_whole_flow_serve_token_verify_inspect() {
+    let dir = temp_dir("flow");
+    let mut served = Served::start();
+    let token_url = format!("{}/token", served.base);
+
+    let out = tollgate(
+        &[
+            "token",
+            "--token-url",
+            &token_url,
+            "--client-id",
+            "demo-client",
+            "--client-secret",
+            "demo-secret",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert_eq!(token.split('.').count(), 3);
+
+    let out = tollgate(
+        &[
+            "token",
+            "--token-url",
+            &token_url,
+            "--client-id",
+            "demo-client",
+            "--client-secret",
+            "demo-secret",
+            "--auth",
+            "post",
+            "--scope",
+            "items:write",
+            "--json",
+        ],
+        None,
+    );
+    let response: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(response["scope"], "items:write");
+
+    let jwks = fetch_jwks(&served.base, &dir);
+    let jwks = jwks.to_str().unwrap();
+    let policy = [
+        "--issuer",
+        "http://127.0.0.1:8080",
+        "--audience",
+        "api://items",
+        "--type",
+        "at+jwt",
+        "--scope",
+        "items:read",
+    ];
+    let mut args = vec!["verify", "--jwks", jwks];
+    args.extend(policy);
+    args.push(&token);
+    let out = tollgate(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let claims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(claims["client_id"], "demo-client");
+
+    // The token from standard input, as for tokens past the argument-length limit.
+    let mut args = vec!["verify", "--jwks", jwks];
+    args.extend(policy);
+    let out = tollgate(&args, Some(&format!("{token}\n")));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // Rejected: exit 1 and the reason.
+    let out = tollgate(
+        &[
+            "verify",
+            "--jwks",
+            jwks,
+            "--audience",
+            "api://other",
+            &token,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "invalid_audience: audience not accepted"
+    );
+    let out = tollgate(
+        &[
+            "verify",
+            "--jwks",
+            jwks,
+            "--audience",
+            "api://items",
+            "--now",
+            "4000000000",
+            &token,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("expired:"));
+
+    let out = tollgate(&["inspect", &token], None);
+    assert!(out.status.success());
+    let shown = text(&out.stdout);
+    assert!(shown.starts_with("UNVERIFIED"), "{shown}");
+    assert!(shown.contains("\"typ\": \"at+jwt\"") && shown.contains("\"sub\": \"demo-client\""));
+
+    let out = tollgate(
+        &[
+            "token",
+            "--token-url",
+            &token_url,
+            "--client-id",
+            "demo-client",
+            "--client-secret",
+            "nope",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("401 invalid_client"));
+
+    let (status, log) = served.stop();
+    assert!(status.success(), "serve stops cleanly on SIGTERM");
+    // One line per request, and never a secret or a token.
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.starts_with("tollgate: POST /token"))
+            .count(),
+        3,
+        "{log}"
+    );
+    assert!(log.contains("client=demo-client"));
+    assert!(
+        !log.contains("demo-secret") && !log.contains(&token[..40]),
+        "{log}"
+    );
+    assert!(log.contains("stopping"));
+}
+
+#[test]
+fn verify_exit_codes_for_usage_and_key_set_errors() {
+    let dir = temp_dir("usage");
+    let token = "eyJhbGciOiJub25lIn0.e30.";
+    let out = tollgate(&["verify", token], None);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "missing --jwks is a usage error"
+    );
+    let out = tollgate(&["verify", "--jwks", "/nonexistent/jwks.json", token], None);
+    assert_eq!(out.status.code(), Some(2));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"keys":[{"kty":"oct","k":"AAAA"}]}"#).unwrap();
+    let out = tollgate(&["verify", "--jwks", bad.to_str().unwrap(), token], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("key_too_short"),
+        "{}",
+        text(&out.stderr)
+    );
+    let good = repo().join("tests/vectors/test.jwks");
+    let out = tollgate(
+        &[
+            "verify",
+            "--jwks",
+            good.to_str().unwrap(),
+            "--leeway",
+            "9999",
+            token,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = tollgate(&["verify", "--jwks", good.to_str().unwrap(), token], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "alg_none: unsigned token (alg none) rejected"
+    );
+}
+
+#[test]
+fn verify_reads_the_shared_vectors_like_every_other_suite() {
+    let vectors = std::fs::read_to_string(repo().join("tests/vectors/tokens.tsv")).unwrap();
+    let jwks = repo().join("tests/vectors/test.jwks");
+    for line in vectors.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f[1] != "test.jwks" || f[3] != "iss=https://issuer.example;aud=api://items;typ=at+jwt" {
+            continue;
+        }
+        let out = tollgate(
+            &[
+                "verify",
+                "--jwks",
+                jwks.to_str().unwrap(),
+                "--issuer",
+                "https://issuer.example",
+                "--audience",
+                "api://items",
+                "--type",
+                "at+jwt",
+                "--now",
+                f[2],
+                f[5],
+            ],
+            None,
+        );
+        if f[4] == "ok" {
+            assert_eq!(out.status.code(), Some(0), "{}", f[0]);
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{}", f[0]);
+            assert!(
+                text(&out.stderr).starts_with(&format!("{}:", f[4])),
+                "{}: {}",
+                f[0],
+                text(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn keygen_writes_a_private_file_and_prints_the_public_key() {
+    let dir = temp_dir("keygen");
+    let key = dir.join("k.jwk");
+    let out = tollgate(
+        &["keygen", "--kid", "k1", "--out", key.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success());
+    let public: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (public["kid"].as_str(), public["kty"].as_str()),
+        (Some("k1"), Some("OKP"))
+    );
+    assert!(public.get("d").is_none());
+    let private: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&key).unwrap()).unwrap();
+    assert!(private["d"].is_string());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let again = tollgate(
+        &["keygen", "--kid", "k1", "--out", key.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing key is not overwritten"
+    );
+    let forced = tollgate(
+        &[
+            "keygen",
+            "--kid",
+            "k1",
+            "--out",
+            key.to_str().unwrap(),
+            "--force",
+        ],
+        None,
+    );
+    assert!(forced.status.success());
+
+    let hs = dir.join("h.jwk");
+    let out = tollgate(
+        &[
+            "keygen",
+            "--kid",
+            "h1",
+            "--algorithm",
+            "HS256",
+            "--out",
+            hs.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "an HS256 secret has no public half to print"
+    );
+}
+
+#[test]
+fn hash_secret_reads_standard_input_and_makes_argon2id() {
+    let out = tollgate(&["hash-secret"], Some("my-secret\n"));
+    assert!(out.status.success());
+    let hash = text(&out.stdout).trim().to_string();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    let generated = tollgate(&["hash-secret", "--generate"], None);
+    let shown = text(&generated.stdout);
+    assert!(shown.starts_with("secret: ") && shown.contains("\nsecret_hash: $argon2id$"));
+    assert_eq!(tollgate(&["hash-secret"], Some("")).status.code(), Some(2));
+}
+
+#[test]
+fn serve_refuses_a_bad_config_naming_the_field() {
+    let dir = temp_dir("badconfig");
+    let config = dir.join("issuer.toml");
+    std::fs::write(
+        &config,
+        "issuer = \"http://127.0.0.1:8080\"\n[[keys]]\nkid = \"k\"\nprivate_key = \"AAAA\"\n",
+    )
+    .unwrap();
+    let out = tollgate(&["serve", "--config", config.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("keys[0].private_key:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        "keygen",
+        "hash-secret",
+        "serve",
+        "token",
+        "inspect",
+        "verify",
+    ] {
+        let out = tollgate(&[sub, "--help"], None);
+        assert!(out.status.success(), "{sub}");
+        assert!(text(&out.stdout).contains("Usage: tollgate"), "{sub}");
+    }
+}

@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build lib install bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
+.PHONY: all build lib install nginx-module nginx-test demo bench-nginx bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
 
 all: build
 
@@ -42,8 +42,26 @@ install: lib
 	ln -sf libtollgate.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtollgate.so
 	install -m 644 $(RELEASE)/tollgate.pc $(DESTDIR)$(LIBDIR)/pkgconfig/tollgate.pc
 
+## The nginx dynamic module, against Debian's nginx-dev: build/nginx/objs/ngx_http_tollgate_module.so
+nginx-module:
+	$(MAKE) install PREFIX=$(BUILD)/prefix
+	scripts/build-nginx-module
+
+## The gateway end to end: issuer, nginx with the module, backend; reload, valgrind.
+nginx-test: nginx-module
+	TOLLGATE_NGINX_MODULE=$(BUILD)/nginx/objs/ngx_http_tollgate_module.so \
+	  $(CARGO) test -p tollgate-nginx-tests
+
+## The client-credentials flow through nginx on loopback, explained as it runs.
+demo:
+	scripts/demo
+
+## wrk on loopback, one nginx worker: plain proxy, the module (HS256, EdDSA), auth_request.
+bench-nginx: nginx-module
+	scripts/bench-nginx
+
 ## The full suite: what CI runs.
-test: lint rust-test nostd c-test fuzz-smoke
+test: lint rust-test nostd c-test nginx-test fuzz-smoke
 
 lint: fmt-check clippy
 
@@ -54,7 +72,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 rust-test:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --exclude tollgate-nginx-tests
 
 ## The core without std or an allocator: a bare-metal build, and a host no_std staticlib whose
 ## symbols must name neither std nor an allocator.

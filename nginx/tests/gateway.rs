@@ -1,0 +1,490 @@
+//! The gateway end to end: the issuer, nginx with the module and an echo backend on loopback,
+//! driven by real clients (curl, the `oauth2` crate, ureq). One behaviour per test.
+
+use std::process::Command;
+
+use serde_json::json;
+use tollgate_nginx_tests::*;
+
+/// The standard gateway: server-level policy, inherited by the locations.
+const SERVER: &str = r#"
+    auth_jwt "api";
+    auth_jwt_key_file {dir}/jwks.json;
+    auth_jwt_issuer https://issuer.e2e;
+    auth_jwt_audience api://items;
+    auth_jwt_type at+jwt;
+    auth_jwt_leeway 5s;
+
+    proxy_set_header X-Client-Id $jwt_claim_client_id;
+    proxy_set_header X-Scope $jwt_claim_scope;
+    proxy_set_header X-Aud $jwt_claim_aud;
+    proxy_set_header X-Kid $jwt_header_kid;
+
+    location /api/ {
+        auth_jwt_require_scope items:read;
+        proxy_pass http://127.0.0.1:{backend};
+    }
+    location /write/ {
+        auth_jwt_require_scope items:write;
+        proxy_pass http://127.0.0.1:{backend};
+    }
+    location /tenant/ {
+        auth_jwt_require $jwt_claim_tenant error=403;
+        proxy_pass http://127.0.0.1:{backend};
+    }
+    location /query/ {
+        auth_jwt "api" token=$arg_access_token;
+        proxy_pass http://127.0.0.1:{backend};
+    }
+    location /public/ {
+        auth_jwt off;
+        return 200 "public\n";
+    }
+"#;
+
+struct Env {
+    issuer: IssuerServer,
+    _backend: Backend,
+    gateway: Gateway,
+}
+
+/// Issuer, backend and a started gateway trusting `trusted` keys of the issuer.
+fn env(trusted: &[&str]) -> Option<Env> {
+    let (module, nginx) = nginx_and_module()?;
+    let issuer = IssuerServer::start("k1");
+    let backend = Backend::start();
+    let server = SERVER.replace("{backend}", &backend.port.to_string());
+    let mut gateway = Gateway::configure(&module, &nginx, "gw", &server);
+    std::fs::write(gateway.dir.join("jwks.json"), jwks_of(trusted)).unwrap();
+    gateway.start();
+    Some(Env {
+        issuer,
+        _backend: backend,
+        gateway,
+    })
+}
+
+fn challenge(r: &Reply) -> &str {
+    r.header("WWW-Authenticate").unwrap_or("")
+}
+
+#[test]
+fn the_client_credentials_flow_with_curl() {
+    let Some(e) = env(&["k1"]) else { return };
+    let out = Command::new("curl")
+        .args([
+            "-sf",
+            "-u",
+            &format!("{CLIENT}:{SECRET}"),
+            "-d",
+            "grant_type=client_credentials",
+        ])
+        .arg(e.issuer.token_url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl token");
+    let response: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = response["access_token"].as_str().unwrap();
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+        ])
+        .arg(e.gateway.url("/api/items"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, code) = text.rsplit_once('\n').unwrap();
+    assert_eq!(code, "200");
+    let echoed: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(echoed["path"], "/api/items");
+    assert_eq!(echoed["headers"]["x-client-id"], CLIENT);
+}
+
+#[test]
+fn the_client_credentials_flow_with_an_oauth2_client_library() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
+
+    let Some(e) = env(&["k1"]) else { return };
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let token = BasicClient::new(ClientId::new(CLIENT.into()))
+        .set_client_secret(ClientSecret::new(SECRET.into()))
+        .set_token_uri(TokenUrl::new(e.issuer.token_url()).unwrap())
+        .exchange_client_credentials()
+        .add_scope(Scope::new("items:read".into()))
+        .request(&http)
+        .unwrap()
+        .access_token()
+        .secret()
+        .clone();
+    let api = http
+        .get(e.gateway.url("/api/items"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(api.status(), 200);
+}
+
+#[test]
+fn claims_are_forwarded_to_the_backend() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(
+        CLIENT,
+        "&scope=items:read+items:write&resource=api://items&resource=api://other",
+    );
+    let r = get_bearer(&e.gateway.url("/api/items"), &token);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.backend_header("x-client-id").as_deref(), Some(CLIENT));
+    assert_eq!(
+        r.backend_header("x-scope").as_deref(),
+        Some("items:read items:write")
+    );
+    // An array claim is joined with commas.
+    assert_eq!(
+        r.backend_header("x-aud").as_deref(),
+        Some("api://items,api://other")
+    );
+    assert_eq!(r.backend_header("x-kid").as_deref(), Some("k1"));
+}
+
+#[test]
+fn no_token_is_401_with_a_bearer_challenge_and_no_error() {
+    let Some(e) = env(&["k1"]) else { return };
+    let r = get(&e.gateway.url("/api/items"), &[]);
+    assert_eq!(r.status, 401);
+    assert_eq!(challenge(&r), r#"Bearer realm="api""#);
+}
+
+#[test]
+fn another_scheme_is_401_with_no_error() {
+    let Some(e) = env(&["k1"]) else { return };
+    let r = get(
+        &e.gateway.url("/api/items"),
+        &[("Authorization", "Basic c3ZjOmUyZQ==")],
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(challenge(&r), r#"Bearer realm="api""#);
+}
+
+#[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "");
+    let r = get(
+        &e.gateway.url("/api/items"),
+        &[("Authorization", &format!("bEaReR {token}"))],
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn a_malformed_authorization_header_is_400_invalid_request() {
+    let Some(e) = env(&["k1"]) else { return };
+    for header in [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Bearer a\"b",
+        "Bearer ==a",
+    ] {
+        let r = get(&e.gateway.url("/api/items"), &[("Authorization", header)]);
+        assert_eq!(r.status, 400, "{header:?}");
+        assert!(
+            challenge(&r).contains(r#"error="invalid_request""#),
+            "{header:?}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_signature_is_401_invalid_token() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "");
+    let (input, _) = token.rsplit_once('.').unwrap();
+    let forged = format!("{input}.{}", "A".repeat(86));
+    let r = get_bearer(&e.gateway.url("/api/items"), &forged);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        challenge(&r),
+        r#"Bearer realm="api", error="invalid_token", error_description="signature does not verify""#
+    );
+}
+
+#[test]
+fn an_expired_token_is_401_invalid_token() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = mint_at(
+        "k1",
+        ISSUER,
+        "api://items",
+        &["items:read"],
+        unix_now() - 3600,
+    );
+    let r = get_bearer(&e.gateway.url("/api/items"), &token);
+    assert_eq!(r.status, 401);
+    assert!(
+        challenge(&r).contains(r#"error_description="token has expired""#),
+        "{}",
+        challenge(&r)
+    );
+}
+
+#[test]
+fn a_token_within_the_leeway_passes() {
+    let Some(e) = env(&["k1"]) else { return };
+    // Expired three seconds ago; auth_jwt_leeway is 5s.
+    let token = mint_at(
+        "k1",
+        ISSUER,
+        "api://items",
+        &["items:read"],
+        unix_now() - 303,
+    );
+    assert_eq!(get_bearer(&e.gateway.url("/api/items"), &token).status, 200);
+}
+
+#[test]
+fn a_token_for_another_audience_is_401() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "&audience=api://other");
+    let r = get_bearer(&e.gateway.url("/api/items"), &token);
+    assert_eq!(r.status, 401);
+    assert!(challenge(&r).contains("audience not accepted"));
+}
+
+#[test]
+fn a_token_from_another_issuer_is_401() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = mint_at(
+        "k1",
+        "https://evil.e2e",
+        "api://items",
+        &["items:read"],
+        unix_now(),
+    );
+    let r = get_bearer(&e.gateway.url("/api/items"), &token);
+    assert_eq!(r.status, 401);
+    assert!(challenge(&r).contains("issuer not accepted"));
+}
+
+#[test]
+fn a_missing_scope_is_403_insufficient_scope_naming_the_scope() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "&scope=items:read");
+    let r = get_bearer(&e.gateway.url("/write/x"), &token);
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        challenge(&r),
+        r#"Bearer realm="api", error="insufficient_scope", error_description="token lacks a required scope", scope="items:write""#
+    );
+    let writer = e.issuer.token(CLIENT, "&scope=items:write");
+    assert_eq!(get_bearer(&e.gateway.url("/write/x"), &writer).status, 200);
+}
+
+#[test]
+fn alg_none_is_401() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "");
+    let payload = token.split('.').nth(1).unwrap();
+    let header = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(
+        br#"{"alg":"none","typ":"at+jwt"}"#,
+    );
+    let none = format!("{header}.{payload}.");
+    let r = get_bearer(&e.gateway.url("/api/items"), &none);
+    assert_eq!(r.status, 401);
+    assert!(challenge(&r).contains("alg none"), "{}", challenge(&r));
+}
+
+#[test]
+fn hs256_signed_with_the_public_key_bytes_is_401() {
+    // The algorithm confusion an open-source nginx JWT module that only checks `alg` against a
+    // list accepts: the attacker HMACs with the published Ed25519 key.
+    let Some(e) = env(&["k1"]) else { return };
+    let public = ed_key("k1").public_jwk().unwrap();
+    let x = public["x"].as_str().unwrap();
+    let raw = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode_vec(x).unwrap();
+    let now = unix_now();
+    let claims = json!({
+        "iss": ISSUER, "sub": CLIENT, "client_id": CLIENT, "aud": "api://items",
+        "iat": now, "exp": now + 300, "scope": "items:read items:write",
+    });
+    let jwks_text = std::fs::read(e.gateway.dir.join("jwks.json")).unwrap();
+    for secret in [raw.as_slice(), x.as_bytes(), jwks_text.as_slice()] {
+        let forged = hs256_with(
+            secret,
+            &json!({"alg": "HS256", "typ": "at+jwt", "kid": "k1"}),
+            &claims,
+        );
+        let r = get_bearer(&e.gateway.url("/api/items"), &forged);
+        assert_eq!(r.status, 401);
+        assert!(
+            challenge(&r).contains("no key matches"),
+            "{}",
+            challenge(&r)
+        );
+    }
+}
+
+#[test]
+fn auth_jwt_require_fails_with_its_configured_status() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "");
+    assert_eq!(get_bearer(&e.gateway.url("/tenant/x"), &token).status, 403);
+    let now = unix_now();
+    let with_tenant = sign_raw(
+        "k1",
+        &json!({"alg": "EdDSA", "typ": "at+jwt", "kid": "k1"}),
+        &json!({"iss": ISSUER, "sub": CLIENT, "aud": "api://items", "iat": now, "exp": now + 60, "tenant": "acme"}),
+    );
+    assert_eq!(
+        get_bearer(&e.gateway.url("/tenant/x"), &with_tenant).status,
+        200
+    );
+}
+
+#[test]
+fn the_token_can_come_from_a_variable() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "");
+    assert_eq!(
+        get(
+            &e.gateway.url(&format!("/query/x?access_token={token}")),
+            &[]
+        )
+        .status,
+        200
+    );
+    let r = get(&e.gateway.url("/query/x"), &[]);
+    assert_eq!((r.status, challenge(&r)), (401, r#"Bearer realm="api""#));
+}
+
+#[test]
+fn auth_jwt_off_lets_a_location_through() {
+    let Some(e) = env(&["k1"]) else { return };
+    let r = get(&e.gateway.url("/public/"), &[]);
+    assert_eq!((r.status, r.body.as_str()), (200, "public\n"));
+}
+
+#[test]
+fn hs256_tokens_verify_against_a_shared_secret_key_file() {
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let issuer = IssuerServer::start("k1");
+    let backend = Backend::start();
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_file {{dir}}/hs.json; auth_jwt_audience api://items;\n\
+         location / {{ proxy_pass http://127.0.0.1:{}; }}",
+        backend.port
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "hs", &server);
+    let jwk = json!({"keys": [{"kty": "oct", "kid": "hs1", "alg": "HS256", "k": HS_SECRET_B64}]});
+    std::fs::write(gw.dir.join("hs.json"), jwk.to_string()).unwrap();
+    gw.start();
+    let token = issuer.token(HS_CLIENT, "");
+    assert_eq!(get_bearer(&gw.url("/x"), &token).status, 200);
+    // An EdDSA token from the same issuer has no key here.
+    let ed = issuer.token(CLIENT, "");
+    assert_eq!(get_bearer(&gw.url("/x"), &ed).status, 401);
+}
+
+#[test]
+fn rejections_log_the_reason_at_info_and_never_the_token() {
+    let Some(e) = env(&["k1"]) else { return };
+    let token = mint_at(
+        "k1",
+        ISSUER,
+        "api://items",
+        &["items:read"],
+        unix_now() - 3600,
+    );
+    assert_eq!(get_bearer(&e.gateway.url("/api/items"), &token).status, 401);
+    let log = e.gateway.error_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("tollgate: token rejected"))
+        .expect("a rejection line");
+    assert!(
+        line.contains("[info]") && line.contains("expired"),
+        "{line}"
+    );
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(
+        !log.contains(signature) && !log.contains(&token[..30]),
+        "the token reached the log"
+    );
+    assert!(!log.contains("[error]"), "{log}");
+}
+
+#[test]
+fn nginx_t_fails_on_a_bad_key_file_naming_the_problem() {
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let server = "auth_jwt \"api\"; auth_jwt_key_file {dir}/jwks.json; location / { return 204; }";
+    let gw = Gateway::configure(&module, &nginx, "badjwks", server);
+    let path = gw.dir.join("jwks.json");
+    for (jwks, expected) in [
+        (
+            r#"{"keys":[{"kty":"oct","k":"AAAA"}]}"#,
+            "keys[0]: HS256 key is shorter than 32 bytes (jwks_key_too_short)",
+        ),
+        (
+            r#"{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}"#,
+            "JWKS has no usable EdDSA or HS256 key (jwks_no_usable_key)",
+        ),
+        ("not json", "JWKS is not valid JSON (jwks_json)"),
+    ] {
+        std::fs::write(&path, jwks).unwrap();
+        let (ok, said) = gw.test_config();
+        assert!(!ok, "{jwks}");
+        assert!(said.contains(expected), "{said}");
+    }
+    std::fs::remove_file(&path).unwrap();
+    let (ok, said) = gw.test_config();
+    assert!(!ok && said.contains("jwks.json"), "{said}");
+    std::fs::write(&path, jwks_of(&["k1"])).unwrap();
+    assert!(gw.test_config().0);
+}
+
+#[test]
+fn nginx_t_refuses_auth_jwt_without_keys_and_bad_directives() {
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    for (server, expected) in [
+        (
+            "auth_jwt \"api\"; location / { return 204; }",
+            "needs auth_jwt_key_file",
+        ),
+        (
+            "auth_jwt \"a\\\"b\"; location / { return 204; }",
+            "invalid character in realm",
+        ),
+        (
+            "auth_jwt_type encrypted; location / { return 204; }",
+            "only signed tokens",
+        ),
+        (
+            "auth_jwt_require $http_x error=500; location / { return 204; }",
+            "invalid parameter \"error=500\"",
+        ),
+        (
+            "auth_jwt \"api\"; auth_jwt_key_file {dir}/jwks.json; auth_jwt_leeway 1h; location / { return 204; }",
+            "leeway exceeds the limit",
+        ),
+    ] {
+        let gw = Gateway::configure(&module, &nginx, "directives", server);
+        std::fs::write(gw.dir.join("jwks.json"), jwks_of(&["k1"])).unwrap();
+        let (ok, said) = gw.test_config();
+        assert!(!ok, "{server}");
+        assert!(said.contains(expected), "{server}: {said}");
+    }
+}

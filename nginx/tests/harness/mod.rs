@@ -1,0 +1,528 @@
+//! The pieces of an end-to-end run, each started on a free loopback port and stopped on drop:
+//! an echo backend, the issuer, and nginx with the module. In the style of nginx-tests: a
+//! configuration template, requests, and assertions on status and headers.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde_json::{Value, json};
+use tollgate_issuer::keys::SigningKey;
+use tollgate_issuer::token::{Grant, mint};
+use tollgate_issuer::{Config, Issuer, Running, secrets, serve};
+
+pub const ISSUER: &str = "https://issuer.e2e";
+pub const CLIENT: &str = "svc";
+pub const SECRET: &str = "e2e-secret";
+pub const HS_CLIENT: &str = "hs-svc";
+pub const HS_SECRET_B64: &str = "ZTJlLWhzMjU2LXNlY3JldC1vZi1hdC1sZWFzdC0zMi1ieXRlcyEh";
+
+/// Ed25519 seeds of the issuer's keys: `k1` is published first, `k2` is the rotation target.
+pub fn seed(kid: &str) -> [u8; 32] {
+    match kid {
+        "k1" => [11; 32],
+        "k2" => [22; 32],
+        _ => [99; 32],
+    }
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The module and the nginx binary, or `None` (with a message) when they are not built; in CI a
+/// missing piece is a failure, never a skip.
+pub fn nginx_and_module() -> Option<(PathBuf, PathBuf)> {
+    let module = std::env::var_os("TOLLGATE_NGINX_MODULE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("build/nginx/objs/ngx_http_tollgate_module.so"));
+    let nginx = std::env::var_os("NGINX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/usr/sbin/nginx".into());
+    if module.is_file() && nginx.is_file() {
+        return Some((module, nginx));
+    }
+    let message = format!(
+        "nginx end-to-end tests need {} and {} (run `make nginx-test`)",
+        nginx.display(),
+        module.display()
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}");
+    }
+    eprintln!("skipping: {message}");
+    None
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("tollgate-e2e-{}-{name}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Workers may run as nobody: let them in.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+/// An HTTP backend answering every request with the request's path and headers as JSON.
+pub struct Backend {
+    pub port: u16,
+    server: Arc<tiny_http::Server>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Backend {
+    pub fn start() -> Self {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let port = server.server_addr().to_ip().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (server.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                if let Ok(Some(request)) = s.recv_timeout(Duration::from_millis(100)) {
+                    let headers: serde_json::Map<String, Value> = request
+                        .headers()
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.field.as_str().as_str().to_ascii_lowercase(),
+                                json!(h.value.as_str()),
+                            )
+                        })
+                        .collect();
+                    let body = json!({"path": request.url(), "headers": headers}).to_string();
+                    let _ = request.respond(tiny_http::Response::from_string(body));
+                }
+            }
+        });
+        Backend {
+            port,
+            server,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The issuer, in process: keys `k1` (active) and `k2`, an EdDSA client and an HS256 client.
+pub struct IssuerServer {
+    pub base: String,
+    running: Option<Running>,
+}
+
+fn issuer_config(active: &str) -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    let hash = HASH.get_or_init(|| secrets::hash_secret(SECRET.as_bytes()));
+    let b64 = |s: [u8; 32]| Base64UrlUnpadded::encode_string(&s);
+    format!(
+        r#"
+issuer = "{ISSUER}"
+
+[[keys]]
+kid = "k1"
+private_key = "{k1}"
+active = {k1_active}
+
+[[keys]]
+kid = "k2"
+private_key = "{k2}"
+active = {k2_active}
+
+[[keys]]
+kid = "hs1"
+algorithm = "HS256"
+private_key = "{HS_SECRET_B64}"
+
+[[clients]]
+id = "{CLIENT}"
+secret_hash = "{hash}"
+scopes = ["items:read", "items:write"]
+default_scopes = ["items:read"]
+audiences = ["api://items", "api://other"]
+
+[[clients]]
+id = "{HS_CLIENT}"
+secret_hash = "{hash}"
+scopes = ["items:read"]
+default_scopes = ["items:read"]
+audiences = ["api://items"]
+signing_key = "hs1"
+"#,
+        k1 = b64(seed("k1")),
+        k2 = b64(seed("k2")),
+        k1_active = active == "k1",
+        k2_active = active == "k2",
+    )
+}
+
+impl IssuerServer {
+    /// An issuer signing with `active` (`k1` or `k2`).
+    pub fn start(active: &str) -> Self {
+        let config = Config::from_toml(&issuer_config(active), Path::new(".")).unwrap();
+        let running = serve(Arc::new(Issuer::new(config)), "127.0.0.1:0", 2).unwrap();
+        IssuerServer {
+            base: format!("http://{}", running.addr()),
+            running: Some(running),
+        }
+    }
+
+    pub fn token_url(&self) -> String {
+        format!("{}/token", self.base)
+    }
+
+    /// A token from the token endpoint for `client`, with extra form parameters.
+    pub fn token(&self, client: &str, extra: &str) -> String {
+        let basic = base64ct::Base64::encode_string(format!("{client}:{SECRET}").as_bytes());
+        let mut r = ureq::post(self.token_url())
+            .header("Authorization", format!("Basic {basic}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(format!("grant_type=client_credentials{extra}"))
+            .unwrap();
+        let body: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub fn jwks(&self) -> String {
+        ureq::get(format!("{}/.well-known/jwks.json", self.base))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    }
+}
+
+impl Drop for IssuerServer {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+    }
+}
+
+/// The public JWKS of some of the issuer's Ed25519 keys.
+pub fn jwks_of(kids: &[&str]) -> String {
+    let keys: Vec<Value> = kids
+        .iter()
+        .map(|kid| ed_key(kid).public_jwk().unwrap())
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
+
+pub fn ed_key(kid: &str) -> SigningKey {
+    SigningKey::from_inline(kid, "EdDSA", &Base64UrlUnpadded::encode_string(&seed(kid))).unwrap()
+}
+
+pub fn unix_now() -> u64 {
+    tollgate_issuer::server::unix_now()
+}
+
+/// A token signed by `kid` as the issuer would, but issued at `iat` by `issuer` for `audience`.
+pub fn mint_at(kid: &str, issuer: &str, audience: &str, scopes: &[&str], iat: u64) -> String {
+    let grant = Grant {
+        client_id: CLIENT.into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        audiences: vec![audience.into()],
+        lifetime: 300,
+    };
+    mint(issuer, &ed_key(kid), &grant, iat)
+}
+
+/// A token with any header and claims, signed by `kid`.
+pub fn sign_raw(kid: &str, header: &Value, claims: &Value) -> String {
+    let input = format!(
+        "{}.{}",
+        Base64UrlUnpadded::encode_string(header.to_string().as_bytes()),
+        Base64UrlUnpadded::encode_string(claims.to_string().as_bytes())
+    );
+    format!(
+        "{input}.{}",
+        Base64UrlUnpadded::encode_string(&ed_key(kid).sign(input.as_bytes()))
+    )
+}
+
+/// An HS256 token "signed" with `secret` (for the algorithm-confusion attack).
+pub fn hs256_with(secret: &[u8], header: &Value, claims: &Value) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let input = format!(
+        "{}.{}",
+        Base64UrlUnpadded::encode_string(header.to_string().as_bytes()),
+        Base64UrlUnpadded::encode_string(claims.to_string().as_bytes())
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+    mac.update(input.as_bytes());
+    format!(
+        "{input}.{}",
+        Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes())
+    )
+}
+
+/// nginx with the module, from a configuration template whose `{server}` block is filled in.
+pub struct Gateway {
+    pub port: u16,
+    pub dir: PathBuf,
+    nginx: PathBuf,
+    child: Option<Child>,
+}
+
+/// The `http {}` preamble: temp paths inside the test directory, logs at info.
+fn preamble(module: &Path, dir: &Path, single_process: bool) -> String {
+    let d = dir.display();
+    format!(
+        "load_module {module};\n\
+         daemon off;\n\
+         {master}\
+         worker_processes 1;\n\
+         error_log {d}/error.log info;\n\
+         pid {d}/nginx.pid;\n\
+         events {{ worker_connections 512; }}\n",
+        module = module.display(),
+        master = if single_process {
+            "master_process off;\n"
+        } else {
+            ""
+        },
+    )
+}
+
+fn http_block(dir: &Path, servers: &str) -> String {
+    let d = dir.display();
+    format!(
+        "http {{\n\
+         access_log {d}/access.log;\n\
+         client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;\n\
+         uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+         {servers}\n}}\n"
+    )
+}
+
+impl Gateway {
+    /// Writes the configuration for `server` (a `server {}` body; `{port}` and `{dir}` are
+    /// filled in) without starting nginx.
+    pub fn configure(module: &Path, nginx: &Path, name: &str, server: &str) -> Self {
+        Self::configure_with(module, nginx, name, server, false)
+    }
+
+    pub fn configure_with(
+        module: &Path,
+        nginx: &Path,
+        name: &str,
+        server: &str,
+        single_process: bool,
+    ) -> Self {
+        let dir = temp_dir(name);
+        let port = free_port();
+        let server = server
+            .replace("{port}", &port.to_string())
+            .replace("{dir}", &dir.display().to_string());
+        let conf = format!(
+            "{}{}",
+            preamble(module, &dir, single_process),
+            http_block(
+                &dir,
+                &format!("server {{\n listen 127.0.0.1:{port};\n{server}\n}}")
+            )
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+        Gateway {
+            port,
+            dir,
+            nginx: nginx.into(),
+            child: None,
+        }
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![
+            "-p".into(),
+            self.dir.display().to_string(),
+            "-c".into(),
+            self.dir.join("nginx.conf").display().to_string(),
+        ]
+    }
+
+    /// `nginx -t`: whether the configuration is accepted, and what nginx said.
+    pub fn test_config(&self) -> (bool, String) {
+        let out = Command::new(&self.nginx)
+            .arg("-t")
+            .args(self.args())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Starts nginx (optionally under a wrapper such as valgrind) and waits until it answers.
+    pub fn start_with(&mut self, wrapper: &[&str]) {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(&self.nginx);
+                c
+            }
+            None => Command::new(&self.nginx),
+        };
+        let child = cmd
+            .args(self.args())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline =
+            Instant::now() + Duration::from_secs(if wrapper.is_empty() { 10 } else { 60 });
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                let mut err = String::new();
+                self.child
+                    .take()
+                    .unwrap()
+                    .stderr
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("nginx exited with {status}: {err}\n{}", self.error_log());
+            }
+            assert!(Instant::now() < deadline, "nginx did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    fn master_pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.master_pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// `nginx -s reload`: the master rereads the configuration and replaces its workers.
+    pub fn reload(&self) {
+        self.signal("-HUP");
+    }
+
+    /// Stops nginx (SIGTERM) and returns what it wrote on standard error.
+    pub fn stop(&mut self) -> String {
+        let Some(child) = self.child.take() else {
+            return String::new();
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A response: status, headers, body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The backend's view of the request (its echoed headers), for proxied requests.
+    pub fn backend_header(&self, name: &str) -> Option<String> {
+        let v: Value = serde_json::from_str(&self.body).ok()?;
+        v["headers"][name].as_str().map(str::to_string)
+    }
+}
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build(),
+        )
+    })
+}
+
+/// GET `url` with extra headers.
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = agent().get(url);
+    for (n, v) in headers {
+        req = req.header(*n, *v);
+    }
+    let mut r = req.call().unwrap();
+    Reply {
+        status: r.status().as_u16(),
+        headers: r
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
+        body: r.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+/// GET `url` with `Authorization: Bearer token`.
+pub fn get_bearer(url: &str, token: &str) -> Reply {
+    get(url, &[("Authorization", &format!("Bearer {token}"))])
+}

@@ -16,7 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey, Validation, decode};
 use sha2::Sha256;
 use support::*;
-use tollgate::{KeySet, Scratch, Verifier};
+use tollgate::{CacheSlot, KeySet, Scratch, Verifier};
 
 fn tollgate_verifier() -> Verifier {
     let jwks = std::fs::read(vectors_dir().join("test.jwks")).unwrap();
@@ -102,6 +102,15 @@ fn hs256(c: &mut Criterion) {
             decode::<serde_json::Value>(black_box(&token), &jwt_key, &jwt_validation).unwrap()
         })
     });
+    let mut slots = vec![CacheSlot::new(), CacheSlot::new()];
+    group.bench_function("tollgate_cached", |b| {
+        b.iter(|| {
+            verifier
+                .verify_cached(black_box(token.as_bytes()), now, &mut slots, &mut scratch)
+                .map(|c| c.exp())
+                .unwrap()
+        })
+    });
     group.finish();
 }
 
@@ -148,6 +157,15 @@ fn eddsa(c: &mut Criterion) {
     group.bench_function("jsonwebtoken", |b| {
         b.iter(|| {
             decode::<serde_json::Value>(black_box(&token), &jwt_key, &jwt_validation).unwrap()
+        })
+    });
+    let mut slots = vec![CacheSlot::new(), CacheSlot::new()];
+    group.bench_function("tollgate_cached", |b| {
+        b.iter(|| {
+            verifier
+                .verify_cached(black_box(token.as_bytes()), now, &mut slots, &mut scratch)
+                .map(|c| c.exp())
+                .unwrap()
         })
     });
     group.finish();
@@ -211,6 +229,12 @@ fn report_ratios() {
             t / f,
             j / t
         );
+        if let Some(cached) = mean_ns(group, "tollgate_cached") {
+            println!(
+                "  {group}: tollgate with a cache hit {cached:.0} ns ({:.2}x floor)",
+                cached / f
+            );
+        }
     }
 }
 

@@ -53,6 +53,11 @@
 #define TOLLGATE_SCRATCH_ALIGN 8
 
 /**
+ * Most slots a cache may have.
+ */
+#define TOLLGATE_CACHE_MAX_SLOTS 4096
+
+/**
  * The result of a fallible call.
  */
 typedef enum tollgate_status {
@@ -279,6 +284,11 @@ typedef enum tollgate_json_kind {
    */
   TOLLGATE_JSON_KIND_OBJECT = 5,
 } tollgate_json_kind;
+
+/**
+ * Recently verified tokens of one verifier, with their claims. Used by one thread at a time.
+ */
+typedef struct tollgate_cache tollgate_cache;
 
 /**
  * The claims of a verified token: a view into the scratch memory passed to `tollgate_verify`.
@@ -677,6 +687,34 @@ enum tollgate_status tollgate_verify(const struct tollgate_verifier *verifier,
                                      void *scratch,
                                      size_t scratch_len,
                                      const struct tollgate_claims **claims);
+
+/**
+ * Creates a cache of `slots` verified tokens (each about 15 KiB; at most
+ * `TOLLGATE_CACHE_MAX_SLOTS`) for `verifier`, which must outlive it. A client presents the same
+ * token until it expires; with a cache, a repeated token costs a comparison instead of a
+ * signature check: `exp`, `nbf` and `iat` are still checked on every hit.
+ */
+enum tollgate_status tollgate_cache_new(const struct tollgate_verifier *verifier,
+                                        size_t slots,
+                                        struct tollgate_cache **out);
+
+/**
+ * Releases a cache. NULL is ignored.
+ */
+void tollgate_cache_free(struct tollgate_cache *cache);
+
+/**
+ * `tollgate_verify` through `cache`, with the cache's verifier: a token verified before is
+ * answered from the cache after its time claims are checked again; a token that verifies is
+ * remembered. The claims are always written to `scratch`, as with `tollgate_verify`.
+ */
+enum tollgate_status tollgate_verify_cached(struct tollgate_cache *cache,
+                                            const uint8_t *token,
+                                            size_t token_len,
+                                            int64_t now,
+                                            void *scratch,
+                                            size_t scratch_len,
+                                            const struct tollgate_claims **claims);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -15,6 +15,7 @@
 
 
 #define NGX_HTTP_TOLLGATE_MAX_KEY_FILE  (1024 * 1024)
+#define NGX_HTTP_TOLLGATE_CACHE_SLOTS   16
 
 
 typedef struct {
@@ -35,7 +36,9 @@ typedef struct {
     ngx_array_t                *scopes;      /* of ngx_str_t */
     ngx_array_t                *requires;    /* of ngx_http_tollgate_require_t */
     ngx_str_t                   scope_hint;  /* the scopes, space-separated */
+    ngx_int_t                   cache_slots; /* 0: no cache */
     tollgate_verifier          *verifier;
+    tollgate_cache             *cache;       /* per worker, made on first use */
 } ngx_http_tollgate_loc_conf_t;
 
 
@@ -47,6 +50,7 @@ typedef struct {
 static ngx_int_t ngx_http_tollgate_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tollgate_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
+static ngx_uint_t ngx_http_tollgate_is_b64token(ngx_str_t *token);
 static ngx_int_t ngx_http_tollgate_require(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf);
 static ngx_int_t ngx_http_tollgate_challenge(ngx_http_request_t *r,
@@ -65,6 +69,10 @@ static char *ngx_http_tollgate_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_tollgate_build(ngx_conf_t *cf,
     ngx_http_tollgate_loc_conf_t *tlcf);
 static void ngx_http_tollgate_cleanup(void *data);
+static void ngx_http_tollgate_cleanup_cache(void *data);
+static tollgate_status ngx_http_tollgate_verify(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token, void *scratch,
+    const tollgate_claims **claims);
 static ngx_int_t ngx_http_tollgate_init(ngx_conf_t *cf);
 static char *ngx_http_tollgate_auth_jwt(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -74,6 +82,8 @@ static char *ngx_http_tollgate_type(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_tollgate_require_conf(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_tollgate_cache_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static ngx_command_t  ngx_http_tollgate_commands[] = {
@@ -130,6 +140,13 @@ static ngx_command_t  ngx_http_tollgate_commands[] = {
     { ngx_string("auth_jwt_require"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_tollgate_require_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("auth_jwt_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tollgate_cache_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -240,11 +257,17 @@ ngx_http_tollgate_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    status = tollgate_verify(tlcf->verifier, token.data, token.len,
-                             (int64_t) ngx_time(), scratch,
-                             TOLLGATE_SCRATCH_SIZE, &claims);
+    status = ngx_http_tollgate_verify(r, tlcf, &token, scratch, &claims);
 
     if (status != TOLLGATE_STATUS_OK) {
+
+        if (tlcf->token == NULL && !ngx_http_tollgate_is_b64token(&token)) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "tollgate: malformed Authorization header");
+            return ngx_http_tollgate_challenge(r, tlcf, NGX_HTTP_BAD_REQUEST,
+                                   "invalid_request",
+                                   "malformed Authorization: Bearer header");
+        }
 
         /* the reason only: the token never reaches the log */
 
@@ -281,6 +304,50 @@ ngx_http_tollgate_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_tollgate_module);
 
     return ngx_http_tollgate_require(r, tlcf);
+}
+
+
+/*
+ * A client sends the same token until it expires: the worker's cache answers a
+ * repeated token after checking its time claims again.
+ */
+
+static tollgate_status
+ngx_http_tollgate_verify(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token, void *scratch,
+    const tollgate_claims **claims)
+{
+    tollgate_status      rc;
+    ngx_pool_cleanup_t  *cln;
+
+    if (tlcf->cache_slots && tlcf->cache == NULL) {
+        cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
+        rc = tollgate_cache_new(tlcf->verifier, (size_t) tlcf->cache_slots,
+                                &tlcf->cache);
+
+        if (cln == NULL || rc != TOLLGATE_STATUS_OK) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "tollgate: no token cache in this worker: %s",
+                          cln ? tollgate_status_str(rc) : "no memory");
+            tollgate_cache_free(tlcf->cache);
+            tlcf->cache = NULL;
+            tlcf->cache_slots = 0;
+
+        } else {
+            cln->handler = ngx_http_tollgate_cleanup_cache;
+            cln->data = tlcf->cache;
+        }
+    }
+
+    if (tlcf->cache) {
+        return tollgate_verify_cached(tlcf->cache, token->data, token->len,
+                                      (int64_t) ngx_time(), scratch,
+                                      TOLLGATE_SCRATCH_SIZE, claims);
+    }
+
+    return tollgate_verify(tlcf->verifier, token->data, token->len,
+                           (int64_t) ngx_time(), scratch,
+                           TOLLGATE_SCRATCH_SIZE, claims);
 }
 
 
@@ -325,11 +392,23 @@ ngx_http_tollgate_bearer(ngx_http_request_t *r, ngx_str_t *token)
     token->data = p;
     token->len = last - p;
 
-    if (token->len == 0) {
-        return NGX_ERROR;
-    }
+    return token->len ? NGX_OK : NGX_ERROR;
+}
 
-    /* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+
+/*
+ * Whether a rejected token is not even a b64token (RFC 6750 §2.1), which makes the
+ * request malformed rather than the token invalid. Checked only after a rejection, so
+ * a good token is scanned once, by the verifier.
+ */
+
+static ngx_uint_t
+ngx_http_tollgate_is_b64token(ngx_str_t *token)
+{
+    u_char  *p, *last;
+
+    p = token->data;
+    last = p + token->len;
 
     while (p < last
            && ((*p >= '0' && *p <= '9')
@@ -344,7 +423,7 @@ ngx_http_tollgate_bearer(ngx_http_request_t *r, ngx_str_t *token)
         p++;
     }
 
-    return (p == last) ? NGX_OK : NGX_ERROR;
+    return p == last;
 }
 
 
@@ -472,25 +551,53 @@ typedef tollgate_status (*ngx_http_tollgate_text_pt)(
     uint8_t *buf, size_t buf_len, size_t *written);
 
 
+typedef tollgate_status (*ngx_http_tollgate_get_pt)(
+    const tollgate_claims *claims, const uint8_t *name, size_t name_len,
+    tollgate_value *out);
+
+
 static ngx_int_t
 ngx_http_tollgate_text_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_str_t *var, size_t prefix,
-    ngx_http_tollgate_text_pt text)
+    ngx_http_tollgate_get_pt get, ngx_http_tollgate_text_pt text)
 {
     size_t                  len;
-    u_char                 *p;
+    u_char                 *p, *name;
+    tollgate_value          value;
     const tollgate_claims  *claims;
 
     claims = ngx_http_tollgate_claims(r);
+    name = var->data + prefix;
+    len = var->len - prefix;
 
-    if (claims == NULL
-        || text(claims, var->data + prefix, var->len - prefix, NULL, 0, &len)
-           != TOLLGATE_STATUS_OK)
-    {
+    if (claims == NULL || get(claims, name, len, &value) != TOLLGATE_STATUS_OK) {
         /* not cached: the token may be verified later in this request */
         v->not_found = 1;
         v->no_cacheable = 1;
         return NGX_OK;
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    if (value.kind == TOLLGATE_JSON_KIND_STRING) {
+        /* the scratch lives as long as the request: no copy */
+        v->data = (u_char *) value.text;
+        v->len = value.text_len;
+        return NGX_OK;
+    }
+
+    if (value.kind != TOLLGATE_JSON_KIND_ARRAY) {
+        v->data = (u_char *) value.raw;
+        v->len = value.raw_len;
+        return NGX_OK;
+    }
+
+    /* arrays: elements joined with commas */
+
+    if (text(claims, name, len, NULL, 0, &len) != TOLLGATE_STATUS_OK) {
+        return NGX_ERROR;
     }
 
     p = ngx_pnalloc(r->pool, len ? len : 1);
@@ -506,9 +613,6 @@ ngx_http_tollgate_text_variable(ngx_http_request_t *r,
 
     v->data = p;
     v->len = len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
 
     return NGX_OK;
 }
@@ -522,6 +626,7 @@ ngx_http_tollgate_claim_variable(ngx_http_request_t *r,
 {
     return ngx_http_tollgate_text_variable(r, v, (ngx_str_t *) data,
                                            sizeof("jwt_claim_") - 1,
+                                           tollgate_claims_get,
                                            tollgate_claims_text);
 }
 
@@ -534,6 +639,7 @@ ngx_http_tollgate_header_variable(ngx_http_request_t *r,
 {
     return ngx_http_tollgate_text_variable(r, v, (ngx_str_t *) data,
                                            sizeof("jwt_header_") - 1,
+                                           tollgate_claims_header,
                                            tollgate_claims_header_text);
 }
 
@@ -615,6 +721,7 @@ ngx_http_tollgate_create_loc_conf(ngx_conf_t *cf)
     conf->leeway = NGX_CONF_UNSET;
     conf->scopes = NGX_CONF_UNSET_PTR;
     conf->requires = NGX_CONF_UNSET_PTR;
+    conf->cache_slots = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -651,6 +758,8 @@ ngx_http_tollgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->type, prev->type, "");
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->requires, prev->requires, NULL);
+    ngx_conf_merge_value(conf->cache_slots, prev->cache_slots,
+                         NGX_HTTP_TOLLGATE_CACHE_SLOTS);
 
     if (!conf->enabled) {
         return NGX_CONF_OK;
@@ -806,6 +915,15 @@ static void
 ngx_http_tollgate_cleanup(void *data)
 {
     tollgate_verifier_free(data);
+}
+
+
+/* registered after the verifier's, so it runs before: a cache needs its verifier */
+
+static void
+ngx_http_tollgate_cleanup_cache(void *data)
+{
+    tollgate_cache_free(data);
 }
 
 
@@ -1113,6 +1231,42 @@ ngx_http_tollgate_require_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/* auth_jwt_cache off | slots */
+
+static char *
+ngx_http_tollgate_cache_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tollgate_loc_conf_t *tlcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (tlcf->cache_slots != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        tlcf->cache_slots = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n < 1 || n > TOLLGATE_CACHE_MAX_SLOTS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cache size \"%V\" (off, or 1 to %d slots)",
+                           &value[1], TOLLGATE_CACHE_MAX_SLOTS);
+        return NGX_CONF_ERROR;
+    }
+
+    tlcf->cache_slots = n;
 
     return NGX_CONF_OK;
 }

@@ -27,6 +27,7 @@
 extern crate std;
 
 mod b64;
+mod cache;
 mod error;
 mod json;
 mod keys;
@@ -46,6 +47,7 @@ pub mod fuzzing {
     }
 }
 
+pub use cache::{CacheSlot, MAX_CACHED_TOKEN_LEN};
 pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError};
 pub use json::{Kind, MAX_DEPTH};
 pub use keys::{

@@ -190,6 +190,40 @@ impl Scratch {
         (self.state == VERIFIED).then_some(Claims { s: self })
     }
 
+    /// Copies the claims `src` holds, and only the parts of it they use.
+    pub(crate) fn copy_claims_from(&mut self, src: &Scratch) {
+        self.header_len = src.header_len;
+        self.payload_len = src.payload_len;
+        self.arena_used = src.arena_used;
+        self.header_count = src.header_count;
+        self.claim_count = src.claim_count;
+        self.audience_count = src.audience_count;
+        self.algorithm = src.algorithm;
+        self.registered = src.registered;
+        self.exp = src.exp;
+        self.nbf = src.nbf;
+        self.iat = src.iat;
+        let n = usize::from(src.header_count);
+        self.header[..n].copy_from_slice(&src.header[..n]);
+        let n = usize::from(src.claim_count);
+        self.claims[..n].copy_from_slice(&src.claims[..n]);
+        let n = usize::from(src.audience_count);
+        self.audiences[..n].copy_from_slice(&src.audiences[..n]);
+        let n = usize::from(src.header_len) + usize::from(src.payload_len);
+        self.data[..n].copy_from_slice(&src.data[..n]);
+        let n = usize::from(src.arena_used);
+        self.arena[..n].copy_from_slice(&src.arena[..n]);
+        self.state = src.state;
+    }
+
+    pub(crate) fn holds_claims(&self) -> bool {
+        self.state == VERIFIED
+    }
+
+    pub(crate) fn forget_claims(&mut self) {
+        self.state = 0;
+    }
+
     fn bytes(&self, span: Span) -> &[u8] {
         let (start, end) = (
             usize::from(span.start),
@@ -549,8 +583,6 @@ fn read_registered_claims(scratch: &mut Scratch) -> Result<(), Error> {
 
 fn check_policy(policy: &Policy, s: &Scratch, now: i64) -> Result<(), Error> {
     let claims = Claims { s };
-    let leeway = i128::from(policy.leeway);
-    let now = i128::from(now);
 
     if let Some(required) = &policy.token_type {
         let typ = claims
@@ -565,21 +597,7 @@ fn check_policy(policy: &Policy, s: &Scratch, now: i64) -> Result<(), Error> {
     {
         return Err(Error::InvalidIssuer);
     }
-    match claims.exp() {
-        Some(exp) if now >= i128::from(exp) + leeway => return Err(Error::Expired),
-        None if !policy.allow_missing_exp => return Err(Error::MissingClaim),
-        _ => {}
-    }
-    if let Some(nbf) = claims.nbf()
-        && now < i128::from(nbf) - leeway
-    {
-        return Err(Error::NotYetValid);
-    }
-    if let Some(iat) = claims.iat()
-        && i128::from(iat) > now + leeway
-    {
-        return Err(Error::IssuedInFuture);
-    }
+    check_time(policy, s, now)?;
     // With no audience configured, a token that names one is not for us (RFC 7519 §4.1.3).
     let audience_ok = if policy.audiences.is_empty() {
         !claims.has(s.registered.aud)
@@ -613,6 +631,30 @@ fn check_policy(policy: &Policy, s: &Scratch, now: i64) -> Result<(), Error> {
     Ok(())
 }
 
+/// The checks that depend on the time: `exp`, `nbf`, `iat` with leeway. Everything else about a
+/// token under a policy is decided once, which is what lets a cache skip it.
+pub(crate) fn check_time(policy: &Policy, s: &Scratch, now: i64) -> Result<(), Error> {
+    let claims = Claims { s };
+    let leeway = i128::from(policy.leeway);
+    let now = i128::from(now);
+    match claims.exp() {
+        Some(exp) if now >= i128::from(exp) + leeway => return Err(Error::Expired),
+        None if !policy.allow_missing_exp => return Err(Error::MissingClaim),
+        _ => {}
+    }
+    if let Some(nbf) = claims.nbf()
+        && now < i128::from(nbf) - leeway
+    {
+        return Err(Error::NotYetValid);
+    }
+    if let Some(iat) = claims.iat()
+        && i128::from(iat) > now + leeway
+    {
+        return Err(Error::IssuedInFuture);
+    }
+    Ok(())
+}
+
 /// The verified header and claims of a token, a view into the [`Scratch`] it was verified in.
 ///
 /// Strings are unescaped; a claim of the wrong JSON type never got this far.
@@ -631,6 +673,14 @@ impl fmt::Debug for Claims<'_> {
 }
 
 impl<'s> Claims<'s> {
+    pub(crate) fn of(s: &'s Scratch) -> Self {
+        Claims { s }
+    }
+
+    pub(crate) fn scratch(&self) -> &'s Scratch {
+        self.s
+    }
+
     fn has(&self, index: u8) -> bool {
         index != 0
     }
@@ -784,11 +834,21 @@ fn find<'s>(s: &'s Scratch, members: &'s [Member], name: &str) -> Option<Claim<'
 }
 
 /// One claim or header parameter of a verified token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Claim<'s> {
     kind: Kind,
-    raw: &'s str,
-    text: Option<&'s str>,
+    // Bytes, checked as UTF-8 when the token was read: turned into `str` only when asked.
+    raw: &'s [u8],
+    text: Option<&'s [u8]>,
+}
+
+impl fmt::Debug for Claim<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claim")
+            .field("kind", &self.kind)
+            .field("raw", &self.raw_json())
+            .finish()
+    }
 }
 
 impl<'s> Claim<'s> {
@@ -796,8 +856,8 @@ impl<'s> Claim<'s> {
         let kind = Kind::from_u8(m.kind);
         Claim {
             kind,
-            raw: s.str(m.raw),
-            text: (kind == Kind::String).then(|| s.str(m.text)),
+            raw: s.bytes(m.raw),
+            text: (kind == Kind::String).then(|| s.bytes(m.text)),
         }
     }
 
@@ -808,11 +868,21 @@ impl<'s> Claim<'s> {
 
     /// The value's JSON text, exactly as in the token.
     pub fn raw_json(&self) -> &'s str {
-        self.raw
+        core::str::from_utf8(self.raw).unwrap_or("")
     }
 
     /// The unescaped string, if the value is a string.
     pub fn as_str(&self) -> Option<&'s str> {
+        self.text.map(|t| core::str::from_utf8(t).unwrap_or(""))
+    }
+
+    /// [`raw_json`](Claim::raw_json) as bytes, without the UTF-8 check.
+    pub fn raw_bytes(&self) -> &'s [u8] {
+        self.raw
+    }
+
+    /// [`as_str`](Claim::as_str) as bytes, without the UTF-8 check.
+    pub fn text_bytes(&self) -> Option<&'s [u8]> {
         self.text
     }
 
@@ -835,9 +905,9 @@ impl<'s> Claim<'s> {
 
     fn render(&self, sink: &mut impl Sink) -> Option<()> {
         match (self.kind, self.text) {
-            (_, Some(text)) => sink.put(text.as_bytes()),
+            (_, Some(text)) => sink.put(text),
             (Kind::Array, _) => {
-                let raw = self.raw.as_bytes();
+                let raw = self.raw;
                 let mut first = true;
                 json::nested_elements(raw, 1, |v| {
                     if !first {
@@ -854,7 +924,7 @@ impl<'s> Claim<'s> {
                 })
                 .ok()
             }
-            _ => sink.put(self.raw.as_bytes()),
+            _ => sink.put(self.raw),
         }
     }
 }

@@ -53,3 +53,25 @@ fn no_verification_allocates_valid_or_rejected() {
         "both kinds covered: {verdicts:?}"
     );
 }
+
+#[test]
+fn the_cached_path_does_not_allocate_either() {
+    let mut verifiers = Verifiers::default();
+    let mut scratch = Scratch::new();
+    let mut slots: Vec<tollgate::CacheSlot> = (0..4).map(|_| tollgate::CacheSlot::new()).collect();
+    for v in load_vectors("tokens.tsv")
+        .iter()
+        .filter(|v| v.expect == "ok")
+    {
+        let verifier = verifiers.get(v);
+        for _ in 0..2 {
+            let (n, ok) = allocations_in(|| {
+                verifier
+                    .verify_cached(v.token.as_bytes(), v.now, &mut slots, &mut scratch)
+                    .is_ok()
+            });
+            assert!(ok, "{}", v.name);
+            assert_eq!(n, 0, "{} allocated {n} times", v.name);
+        }
+    }
+}

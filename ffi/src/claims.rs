@@ -60,12 +60,12 @@ fn kind(k: Kind) -> tollgate_json_kind {
 
 fn value(c: Claim<'_>) -> tollgate_value {
     let (text, text_len) = c
-        .as_str()
+        .text_bytes()
         .map_or((core::ptr::null(), 0), |t| (t.as_ptr(), t.len()));
     tollgate_value {
         kind: kind(c.kind()),
-        raw: c.raw_json().as_ptr(),
-        raw_len: c.raw_json().len(),
+        raw: c.raw_bytes().as_ptr(),
+        raw_len: c.raw_bytes().len(),
         text,
         text_len,
     }

@@ -2,9 +2,9 @@
 
 use core::ffi::c_void;
 
-use tollgate::Scratch;
+use tollgate::{CacheSlot, Scratch};
 
-use crate::boundary::{arg, bytes, caller_memory, guard};
+use crate::boundary::{arg, arg_mut, bytes, caller_memory, guard, infallible};
 use crate::claims::tollgate_claims;
 use crate::handles::tollgate_verifier;
 use crate::status::tollgate_status;
@@ -49,6 +49,90 @@ pub extern "C" fn tollgate_verify(
         // is valid, and verification reads nothing it has not written in this call.
         let scratch = unsafe { &mut *scratch };
         verifier.verifier.verify(token, now, scratch)?;
+        if !claims.is_null() {
+            // SAFETY: non-NULL; the caller provides a writable pointer slot.
+            unsafe { claims.write((scratch as *const Scratch).cast()) };
+        }
+        Ok(())
+    })
+}
+
+/// Most slots a cache may have.
+pub const TOLLGATE_CACHE_MAX_SLOTS: usize = 4096;
+
+/// Recently verified tokens of one verifier, with their claims. Used by one thread at a time.
+pub struct tollgate_cache {
+    verifier: *const tollgate_verifier,
+    slots: Vec<CacheSlot>,
+}
+
+/// Creates a cache of `slots` verified tokens (each about 15 KiB; at most
+/// `TOLLGATE_CACHE_MAX_SLOTS`) for `verifier`, which must outlive it. A client presents the same
+/// token until it expires; with a cache, a repeated token costs a comparison instead of a
+/// signature check: `exp`, `nbf` and `iat` are still checked on every hit.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_cache_new(
+    verifier: *const tollgate_verifier,
+    slots: usize,
+    out: *mut *mut tollgate_cache,
+) -> tollgate_status {
+    guard(|| {
+        // SAFETY: the caller passes a live verifier; only its address is kept.
+        unsafe { arg(verifier) }?;
+        if out.is_null() {
+            return Err(tollgate_status::NullArgument);
+        }
+        if slots == 0 || slots > TOLLGATE_CACHE_MAX_SLOTS {
+            return Err(tollgate_status::InvalidArgument);
+        }
+        let mut v = Vec::new();
+        v.try_reserve_exact(slots)
+            .map_err(|_| tollgate_status::OutOfMemory)?;
+        v.resize_with(slots, CacheSlot::new);
+        let cache = Box::new(tollgate_cache { verifier, slots: v });
+        // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
+        unsafe { out.write(Box::into_raw(cache)) };
+        Ok(())
+    })
+}
+
+/// Releases a cache. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
+    infallible((), || {
+        if !cache.is_null() {
+            // SAFETY: the caller passes a cache from `tollgate_cache_new`, never used again.
+            drop(unsafe { Box::from_raw(cache) });
+        }
+    })
+}
+
+/// `tollgate_verify` through `cache`, with the cache's verifier: a token verified before is
+/// answered from the cache after its time claims are checked again; a token that verifies is
+/// remembered. The claims are always written to `scratch`, as with `tollgate_verify`.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_verify_cached(
+    cache: *mut tollgate_cache,
+    token: *const u8,
+    token_len: usize,
+    now: i64,
+    scratch: *mut c_void,
+    scratch_len: usize,
+    claims: *mut *const tollgate_claims,
+) -> tollgate_status {
+    guard(|| {
+        // SAFETY: the caller passes a live cache that no other thread uses during the call.
+        let cache = unsafe { arg_mut(cache) }?;
+        // SAFETY: the cache's verifier outlives it, as `tollgate_cache_new` requires.
+        let verifier = unsafe { arg(cache.verifier) }?;
+        // SAFETY: the caller passes `token_len` readable bytes.
+        let token = unsafe { bytes(token, token_len) }?;
+        let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len, TOLLGATE_SCRATCH_SIZE)?;
+        // SAFETY: as in `tollgate_verify`: checked memory the caller lends this thread.
+        let scratch = unsafe { &mut *scratch };
+        verifier
+            .verifier
+            .verify_cached(token, now, &mut cache.slots, scratch)?;
         if !claims.is_null() {
             // SAFETY: non-NULL; the caller provides a writable pointer slot.
             unsafe { claims.write((scratch as *const Scratch).cast()) };

@@ -224,6 +224,32 @@ static void arrays_render_joined_with_commas(void) {
     tollgate_keyset_free(keys);
 }
 
+static void a_cache_answers_repeated_tokens_and_still_expires(tollgate_verifier *v, void *scratch) {
+    char *token = vector_token("rfc9068_hs256_access_token");
+    tollgate_cache *cache = NULL;
+    CHECK_STATUS(tollgate_cache_new(v, 0, &cache), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_cache_new(v, TOLLGATE_CACHE_MAX_SLOTS + 1, &cache), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_cache_new(NULL, 4, &cache), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK(cache == NULL);
+    CHECK_STATUS(tollgate_cache_new(v, 4, &cache), TOLLGATE_STATUS_OK);
+    for (int i = 0; i < 3; i++) {
+        const tollgate_claims *c = NULL;
+        CHECK_STATUS(tollgate_verify_cached(cache, STR(token), NOW, scratch, TOLLGATE_SCRATCH_SIZE, &c), TOLLGATE_STATUS_OK);
+        const uint8_t *p;
+        size_t n;
+        CHECK_STATUS(tollgate_claims_sub(c, &p, &n), TOLLGATE_STATUS_OK);
+        CHECK(slice_is(p, n, "client-1"));
+    }
+    CHECK_STATUS(tollgate_verify_cached(cache, STR(token), NOW + 290, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_EXPIRED);
+    char *forged = vector_token("hs256_wrong_secret");
+    CHECK_STATUS(tollgate_verify_cached(cache, STR(forged), NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_BAD_SIGNATURE);
+    CHECK_STATUS(tollgate_verify_cached(NULL, STR(token), NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_NULL_ARGUMENT);
+    tollgate_cache_free(cache);
+    tollgate_cache_free(NULL);
+    free(forged);
+    free(token);
+}
+
 int main(int argc, char **argv) {
     dir = argc > 1 ? argv[1] : "tests/vectors";
     tollgate_verifier *v = standard_verifier();
@@ -235,6 +261,7 @@ int main(int argc, char **argv) {
     policy_errors_keep_the_policy();
     claims_read_back(v, scratch);
     arrays_render_joined_with_commas();
+    a_cache_answers_repeated_tokens_and_still_expires(v, scratch);
     free(scratch);
     tollgate_verifier_free(v);
     return finish("api");

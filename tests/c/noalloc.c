@@ -47,6 +47,8 @@ int main(int argc, char **argv) {
     CHECK_STATUS(tollgate_verifier_new(keys, policy, &verifier), TOLLGATE_STATUS_OK);
     CHECK(atomic_load(&calls) > before);
     void *scratch = new_scratch();
+    tollgate_cache *cache = NULL;
+    CHECK_STATUS(tollgate_cache_new(verifier, 8, &cache), TOLLGATE_STATUS_OK);
 
     size_t len;
     char *text = read_file(dir, "tokens.tsv", &len), *save = NULL;
@@ -68,6 +70,9 @@ int main(int argc, char **argv) {
             (void)tollgate_claims_sub(c, &sub, &n);
         }
         (void)tollgate_status_name(s);
+        /* twice through the cache: a miss that fills it, then a hit */
+        (void)tollgate_verify_cached(cache, STR(v.token), v.now, scratch, TOLLGATE_SCRATCH_SIZE, &c);
+        (void)tollgate_verify_cached(cache, STR(v.token), v.now, scratch, TOLLGATE_SCRATCH_SIZE, &c);
         atomic_store(&verifying, 0);
         verified++;
     }
@@ -75,6 +80,7 @@ int main(int argc, char **argv) {
     CHECK(verified > 90 && accepted > 5);
     printf("%d verifications, %d accepted, no allocation\n", verified, accepted);
     free(scratch);
+    tollgate_cache_free(cache);
     tollgate_verifier_free(verifier);
     tollgate_policy_free(policy);
     tollgate_keyset_free(keys);

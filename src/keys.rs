@@ -257,28 +257,18 @@ impl KeySet {
         })
     }
 
-    /// The key a token selects: same algorithm and same `kid`, or, when the token has no `kid`,
-    /// the only key of that algorithm.
-    pub(crate) fn select(&self, alg: Algorithm, kid: Option<Kid<'_>>) -> Option<&Key> {
+    /// The key a token selects: same algorithm and same (unescaped) `kid`, or, when the token
+    /// has no `kid`, the only key of that algorithm.
+    pub(crate) fn select(&self, alg: Algorithm, kid: Option<&[u8]>) -> Option<&Key> {
         let mut candidates = self.keys.iter().filter(|k| k.algorithm() == alg);
         match kid {
-            Some(kid) => candidates.find(|k| {
-                k.kid()
-                    .is_some_and(|have| json::string_eq(kid.body, kid.escaped, have))
-            }),
+            Some(kid) => candidates.find(|k| k.kid() == Some(kid)),
             None => {
                 let only = candidates.next()?;
                 candidates.next().is_none().then_some(only)
             }
         }
     }
-}
-
-/// A token's `kid` as it appears in the header: a JSON string body, possibly escaped.
-#[derive(Clone, Copy)]
-pub(crate) struct Kid<'a> {
-    pub body: &'a [u8],
-    pub escaped: bool,
 }
 
 fn kid_from(kid: Option<&str>) -> Result<Option<heapless::Vec<u8, MAX_KID_LEN>>, JwksError> {

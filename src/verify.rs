@@ -8,7 +8,7 @@ use hmac::Mac;
 
 use crate::error::Error;
 use crate::json::{self, JsonError, Kind, Value};
-use crate::keys::{Algorithm, Key, KeySet, Kid, Material};
+use crate::keys::{Algorithm, Key, KeySet, Material};
 use crate::numeric::{self, NumericDate};
 use crate::policy::Policy;
 use crate::{b64, scan};
@@ -466,7 +466,7 @@ fn resolve<'a>(data: &'a [u8], arena: &'a [u8], span: Span) -> &'a [u8] {
     }
 }
 
-fn read_header(scratch: &Scratch) -> Result<(Algorithm, Option<Kid<'_>>), Error> {
+fn read_header(scratch: &Scratch) -> Result<(Algorithm, Option<&[u8]>), Error> {
     let r = &scratch.registered;
     let string = |index: u8| match index.checked_sub(1) {
         None => Ok(None),
@@ -491,10 +491,6 @@ fn read_header(scratch: &Scratch) -> Result<(Algorithm, Option<Kid<'_>>), Error>
     if r.crit != 0 {
         return Err(Error::CriticalHeader);
     }
-    let kid = kid.map(|body| Kid {
-        body,
-        escaped: false,
-    });
     Ok((algorithm, kid))
 }
 

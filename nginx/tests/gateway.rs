@@ -396,6 +396,34 @@ fn hs256_tokens_verify_against_a_shared_secret_key_file() {
 }
 
 #[test]
+fn several_key_files_are_merged() {
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let issuer = IssuerServer::start("k1");
+    let backend = Backend::start();
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_file {{dir}}/ed.json; auth_jwt_key_file {{dir}}/hs.json;\n\
+         auth_jwt_audience api://items;\n\
+         location / {{ proxy_pass http://127.0.0.1:{}; }}",
+        backend.port
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "twofiles", &server);
+    std::fs::write(gw.dir.join("ed.json"), jwks_of(&["k1"])).unwrap();
+    let hs = json!({"keys": [{"kty": "oct", "kid": "hs1", "k": HS_SECRET_B64}]});
+    std::fs::write(gw.dir.join("hs.json"), hs.to_string()).unwrap();
+    gw.start();
+    assert_eq!(
+        get_bearer(&gw.url("/x"), &issuer.token(CLIENT, "")).status,
+        200
+    );
+    assert_eq!(
+        get_bearer(&gw.url("/x"), &issuer.token(HS_CLIENT, "")).status,
+        200
+    );
+}
+
+#[test]
 fn rejections_log_the_reason_at_info_and_never_the_token() {
     let Some(e) = env(&["k1"]) else { return };
     let token = mint_at(

@@ -14,13 +14,7 @@ fn count(f: impl FnOnce()) -> u64 {
 }
 
 fn main() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let claims = Claims::standard()
-        .with("iat", &(now - 10).to_string())
-        .with("exp", &(now + 3600).to_string());
+    let (claims, now) = today();
     let jwks = std::fs::read(vectors_dir().join("test.jwks")).unwrap();
     let verifier = Verifier::new(
         KeySet::from_jwks(&jwks).unwrap().0,

@@ -34,18 +34,6 @@ fn jsonwebtoken_validation(alg: JwtAlg) -> Validation {
     v
 }
 
-/// jsonwebtoken reads the clock itself; our vectors live at a fixed NOW, so give it a token
-/// that is valid today with the same shape and size.
-fn today_claims() -> Claims {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    Claims::standard()
-        .with("iat", &(now - 10).to_string())
-        .with("exp", &(now + 3600).to_string())
-}
-
 fn split(token: &str) -> (&[u8], Vec<u8>) {
     let (input, sig) = token.rsplit_once('.').unwrap();
     let mut bytes = vec![0u8; 64];
@@ -56,39 +44,26 @@ fn split(token: &str) -> (&[u8], Vec<u8>) {
     (input.as_bytes(), bytes)
 }
 
-fn hs256(c: &mut Criterion) {
+/// One group: the floor, Tollgate, Tollgate with a cache hit, and jsonwebtoken, on `token`.
+fn compare(
+    c: &mut Criterion,
+    group_name: &str,
+    token: &str,
+    now: i64,
+    (floor_name, mut floor): (&str, impl FnMut()),
+    (jwt_alg, jwt_key): (JwtAlg, DecodingKey),
+) {
     let verifier = tollgate_verifier();
-    let token = hs_token(&today_claims());
-    let now = today_claims()
-        .0
-        .iter()
-        .find(|(n, _)| n == "iat")
-        .unwrap()
-        .1
-        .parse::<i64>()
-        .unwrap()
-        + 10;
     let mut scratch = Scratch::new();
     verifier
         .verify(token.as_bytes(), now, &mut scratch)
         .unwrap();
-    let (input, tag) = split(&token);
-    let pre_keyed = Hmac::<Sha256>::new_from_slice(HS1_SECRET).unwrap();
-    let jwt_key = DecodingKey::from_secret(HS1_SECRET);
-    let jwt_validation = jsonwebtoken_validation(JwtAlg::HS256);
-    decode::<serde_json::Value>(&token, &jwt_key, &jwt_validation).unwrap();
+    let jwt_validation = jsonwebtoken_validation(jwt_alg);
+    decode::<serde_json::Value>(token, &jwt_key, &jwt_validation).unwrap();
 
-    let mut group = c.benchmark_group("hs256");
+    let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Bytes(token.len() as u64));
-    group.bench_function("floor_hmac_sha256", |b| {
-        b.iter(|| {
-            pre_keyed
-                .clone()
-                .chain_update(black_box(input))
-                .verify_slice(black_box(&tag))
-                .unwrap()
-        })
-    });
+    group.bench_function(floor_name, |b| b.iter(&mut floor));
     group.bench_function("tollgate", |b| {
         b.iter(|| {
             verifier
@@ -98,9 +73,7 @@ fn hs256(c: &mut Criterion) {
         })
     });
     group.bench_function("jsonwebtoken", |b| {
-        b.iter(|| {
-            decode::<serde_json::Value>(black_box(&token), &jwt_key, &jwt_validation).unwrap()
-        })
+        b.iter(|| decode::<serde_json::Value>(black_box(token), &jwt_key, &jwt_validation).unwrap())
     });
     let mut slots = vec![CacheSlot::new(), CacheSlot::new()];
     group.bench_function("tollgate_cached", |b| {
@@ -114,61 +87,42 @@ fn hs256(c: &mut Criterion) {
     group.finish();
 }
 
+fn hs256(c: &mut Criterion) {
+    let (claims, now) = today();
+    let token = hs_token(&claims);
+    let (input, tag) = split(&token);
+    let pre_keyed = Hmac::<Sha256>::new_from_slice(HS1_SECRET).unwrap();
+    let floor = || {
+        pre_keyed
+            .clone()
+            .chain_update(black_box(input))
+            .verify_slice(black_box(&tag))
+            .unwrap()
+    };
+    let jwt = (JwtAlg::HS256, DecodingKey::from_secret(HS1_SECRET));
+    compare(c, "hs256", &token, now, ("floor_hmac_sha256", floor), jwt);
+}
+
 fn eddsa(c: &mut Criterion) {
-    let verifier = tollgate_verifier();
-    let token = ed_token(&today_claims());
-    let now = today_claims()
-        .0
-        .iter()
-        .find(|(n, _)| n == "iat")
-        .unwrap()
-        .1
-        .parse::<i64>()
-        .unwrap()
-        + 10;
-    let mut scratch = Scratch::new();
-    verifier
-        .verify(token.as_bytes(), now, &mut scratch)
-        .unwrap();
+    let (claims, now) = today();
+    let token = ed_token(&claims);
     let (input, sig) = split(&token);
     let public = VerifyingKey::from_bytes(&ed_public(&ed1_seed())).unwrap();
     let signature = Signature::from_slice(&sig).unwrap();
+    let floor = || {
+        public
+            .verify_strict(black_box(input), black_box(&signature))
+            .unwrap()
+    };
     let jwt_key = DecodingKey::from_ed_components(&b64(&ed_public(&ed1_seed()))).unwrap();
-    let jwt_validation = jsonwebtoken_validation(JwtAlg::EdDSA);
-    decode::<serde_json::Value>(&token, &jwt_key, &jwt_validation).unwrap();
-
-    let mut group = c.benchmark_group("eddsa");
-    group.throughput(Throughput::Bytes(token.len() as u64));
-    group.bench_function("floor_verify_strict", |b| {
-        b.iter(|| {
-            public
-                .verify_strict(black_box(input), black_box(&signature))
-                .unwrap()
-        })
-    });
-    group.bench_function("tollgate", |b| {
-        b.iter(|| {
-            verifier
-                .verify(black_box(token.as_bytes()), now, &mut scratch)
-                .map(|c| c.exp())
-                .unwrap()
-        })
-    });
-    group.bench_function("jsonwebtoken", |b| {
-        b.iter(|| {
-            decode::<serde_json::Value>(black_box(&token), &jwt_key, &jwt_validation).unwrap()
-        })
-    });
-    let mut slots = vec![CacheSlot::new(), CacheSlot::new()];
-    group.bench_function("tollgate_cached", |b| {
-        b.iter(|| {
-            verifier
-                .verify_cached(black_box(token.as_bytes()), now, &mut slots, &mut scratch)
-                .map(|c| c.exp())
-                .unwrap()
-        })
-    });
-    group.finish();
+    compare(
+        c,
+        "eddsa",
+        &token,
+        now,
+        ("floor_verify_strict", floor),
+        (JwtAlg::EdDSA, jwt_key),
+    );
 }
 
 fn rejections(c: &mut Criterion) {

@@ -402,13 +402,17 @@ pub extern "C" fn tollgate_policy_set_require_exp(
 fn build_verifier(
     keys: *const tollgate_keyset,
     policy: *const tollgate_policy,
-) -> Result<Verifier, tollgate_status> {
+    home: Home,
+) -> Result<tollgate_verifier, tollgate_status> {
     // SAFETY: the caller passes live handles that nothing mutates during the call.
     let (keys, policy) = unsafe { (arg(keys)?, arg(policy)?) };
     if keys.keys.is_empty() {
         return Err(tollgate_status::JwksNoUsableKey);
     }
-    Ok(Verifier::new(keys.keys.clone(), policy.policy.clone()))
+    Ok(tollgate_verifier {
+        verifier: Verifier::new(keys.keys.clone(), policy.policy.clone()),
+        home,
+    })
 }
 
 /// Builds a verifier on the heap from copies of `keys` and `policy` (which stay the caller's to
@@ -420,12 +424,7 @@ pub extern "C" fn tollgate_verifier_new(
     policy: *const tollgate_policy,
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
-    new_handle(out, |home| {
-        Ok(tollgate_verifier {
-            verifier: build_verifier(keys, policy)?,
-            home,
-        })
-    })
+    new_handle(out, |home| build_verifier(keys, policy, home))
 }
 
 /// Builds a verifier in caller memory `mem` of `mem_len` bytes (at least
@@ -440,12 +439,7 @@ pub extern "C" fn tollgate_verifier_init(
     policy: *const tollgate_policy,
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, |home| {
-        Ok(tollgate_verifier {
-            verifier: build_verifier(keys, policy)?,
-            home,
-        })
-    })
+    init_handle(mem, mem_len, out, |home| build_verifier(keys, policy, home))
 }
 
 /// Releases a verifier from `tollgate_verifier_new` or `tollgate_verifier_init`; no thread may

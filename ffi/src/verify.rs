@@ -43,18 +43,31 @@ pub extern "C" fn tollgate_verify(
         let verifier = unsafe { arg(verifier) }?;
         // SAFETY: the caller passes `token_len` readable bytes.
         let token = unsafe { bytes(token, token_len) }?;
-        let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len, TOLLGATE_SCRATCH_SIZE)?;
-        // SAFETY: checked for NULL, size and alignment; the caller gives this thread exclusive
-        // use of the memory for the call. `Scratch` holds only integers and bytes, any bit pattern
-        // is valid, and verification reads nothing it has not written in this call.
-        let scratch = unsafe { &mut *scratch };
+        let scratch = scratch_arg(scratch, scratch_len)?;
         verifier.verifier.verify(token, now, scratch)?;
-        if !claims.is_null() {
-            // SAFETY: non-NULL; the caller provides a writable pointer slot.
-            unsafe { claims.write((scratch as *const Scratch).cast()) };
-        }
+        point_at_claims(claims, scratch);
         Ok(())
     })
+}
+
+/// The scratch argument of a verification, checked.
+fn scratch_arg<'a>(
+    scratch: *mut c_void,
+    scratch_len: usize,
+) -> Result<&'a mut Scratch, tollgate_status> {
+    let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len, TOLLGATE_SCRATCH_SIZE)?;
+    // SAFETY: checked for NULL, size and alignment; the caller gives this thread exclusive use
+    // of the memory for the call. `Scratch` holds only integers and bytes, any bit pattern is
+    // valid, and verification reads nothing it has not written in this call.
+    Ok(unsafe { &mut *scratch })
+}
+
+/// Hands the claims (the scratch itself) back through an optional out-parameter.
+fn point_at_claims(claims: *mut *const tollgate_claims, scratch: &Scratch) {
+    if !claims.is_null() {
+        // SAFETY: non-NULL; the caller provides a writable pointer slot.
+        unsafe { claims.write((scratch as *const Scratch).cast()) };
+    }
 }
 
 /// Most slots a cache may have.
@@ -127,16 +140,11 @@ pub extern "C" fn tollgate_verify_cached(
         let verifier = unsafe { arg(cache.verifier) }?;
         // SAFETY: the caller passes `token_len` readable bytes.
         let token = unsafe { bytes(token, token_len) }?;
-        let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len, TOLLGATE_SCRATCH_SIZE)?;
-        // SAFETY: as in `tollgate_verify`: checked memory the caller lends this thread.
-        let scratch = unsafe { &mut *scratch };
+        let scratch = scratch_arg(scratch, scratch_len)?;
         verifier
             .verifier
             .verify_cached(token, now, &mut cache.slots, scratch)?;
-        if !claims.is_null() {
-            // SAFETY: non-NULL; the caller provides a writable pointer slot.
-            unsafe { claims.write((scratch as *const Scratch).cast()) };
-        }
+        point_at_claims(claims, scratch);
         Ok(())
     })
 }

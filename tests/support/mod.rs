@@ -113,6 +113,18 @@ impl Claims {
     }
 }
 
+/// A standard token valid today (for libraries that read the clock themselves), and now.
+pub fn today() -> (Claims, i64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = Claims::standard()
+        .with("iat", &(now - 10).to_string())
+        .with("exp", &(now + 3600).to_string());
+    (claims, now)
+}
+
 pub const ED1_HEADER: &str = r#"{"alg":"EdDSA","typ":"at+jwt","kid":"ed1"}"#;
 pub const HS1_HEADER: &str = r#"{"alg":"HS256","typ":"at+jwt","kid":"hs1"}"#;
 

@@ -37,6 +37,7 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
          location /api/ {{ auth_jwt_require_scope items:read; proxy_pass http://127.0.0.1:{b}; }}\n\
          location /write/ {{ auth_jwt_require_scope items:write; proxy_pass http://127.0.0.1:{b}; }}\n\
          location /query/ {{ auth_jwt \"api\" token=$arg_t; proxy_pass http://127.0.0.1:{b}; }}\n\
+         location /nocache/ {{ auth_jwt_cache off; proxy_pass http://127.0.0.1:{b}; }}\n\
          location /public/ {{ auth_jwt off; return 200; }}",
         b = backend.port
     );
@@ -82,6 +83,16 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
             gw.url("/api/x"),
             vec![("Authorization", format!("Bearer {hs}"))],
             200,
+        ),
+        (
+            gw.url("/nocache/x"),
+            vec![("Authorization", format!("Bearer {ed}"))],
+            200,
+        ),
+        (
+            gw.url("/nocache/x"),
+            vec![("Authorization", format!("Bearer {expired}"))],
+            401,
         ),
         (
             gw.url("/write/x"),
@@ -146,5 +157,5 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
         report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
         "valgrind found errors after {total} requests:\n{report}"
     );
-    assert!(total >= 300);
+    assert!(total >= 350);
 }

@@ -293,6 +293,9 @@ pub struct Gateway {
     pub port: u16,
     pub dir: PathBuf,
     nginx: PathBuf,
+    module: PathBuf,
+    server: String,
+    single_process: bool,
     child: Option<Child>,
 }
 
@@ -341,26 +344,36 @@ impl Gateway {
         server: &str,
         single_process: bool,
     ) -> Self {
-        let dir = temp_dir(name);
-        let port = free_port();
-        let server = server
-            .replace("{port}", &port.to_string())
+        let mut gateway = Gateway {
+            port: 0,
+            dir: temp_dir(name),
+            nginx: nginx.into(),
+            module: module.into(),
+            server: server.into(),
+            single_process,
+            child: None,
+        };
+        gateway.write_config();
+        gateway
+    }
+
+    /// Writes nginx.conf for a newly picked free port.
+    fn write_config(&mut self) {
+        self.port = free_port();
+        let dir = &self.dir;
+        let server = self
+            .server
+            .replace("{port}", &self.port.to_string())
             .replace("{dir}", &dir.display().to_string());
         let conf = format!(
             "{}{}",
-            preamble(module, &dir, single_process),
+            preamble(&self.module, dir, self.single_process),
             http_block(
-                &dir,
-                &format!("server {{\n listen 127.0.0.1:{port};\n{server}\n}}")
+                dir,
+                &format!("server {{\n listen 127.0.0.1:{};\n{server}\n}}", self.port)
             )
         );
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-        Gateway {
-            port,
-            dir,
-            nginx: nginx.into(),
-            child: None,
-        }
     }
 
     fn args(&self) -> Vec<String> {
@@ -387,6 +400,18 @@ impl Gateway {
 
     /// Starts nginx (optionally under a wrapper such as valgrind) and waits until it answers.
     pub fn start_with(&mut self, wrapper: &[&str]) {
+        // The free port may be taken between picking it and nginx binding it: pick again.
+        for _ in 0..5 {
+            match self.try_start(wrapper) {
+                Ok(()) => return,
+                Err(e) if e.contains("Address already in use") => self.write_config(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        panic!("no free port for nginx after 5 tries");
+    }
+
+    fn try_start(&mut self, wrapper: &[&str]) -> Result<(), String> {
         let mut cmd = match wrapper.split_first() {
             Some((program, rest)) => {
                 let mut c = Command::new(program);
@@ -414,11 +439,15 @@ impl Gateway {
                     .unwrap()
                     .read_to_string(&mut err)
                     .unwrap();
-                panic!("nginx exited with {status}: {err}\n{}", self.error_log());
+                return Err(format!(
+                    "nginx exited with {status}: {err}\n{}",
+                    self.error_log()
+                ));
             }
             assert!(Instant::now() < deadline, "nginx did not start listening");
             std::thread::sleep(Duration::from_millis(20));
         }
+        Ok(())
     }
 
     pub fn start(&mut self) {

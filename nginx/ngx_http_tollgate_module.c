@@ -38,7 +38,7 @@ typedef struct {
     ngx_str_t                   scope_hint;  /* the scopes, space-separated */
     ngx_int_t                   cache_slots; /* 0: no cache */
     tollgate_verifier          *verifier;
-    tollgate_cache             *cache;       /* per worker, made on first use */
+    tollgate_cache             *cache;       /* each worker writes its own copy */
 } ngx_http_tollgate_loc_conf_t;
 
 
@@ -67,6 +67,8 @@ static void *ngx_http_tollgate_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_tollgate_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_tollgate_build(ngx_conf_t *cf,
+    ngx_http_tollgate_loc_conf_t *tlcf);
+static char *ngx_http_tollgate_add_cache(ngx_conf_t *cf,
     ngx_http_tollgate_loc_conf_t *tlcf);
 static void ngx_http_tollgate_cleanup(void *data);
 static void ngx_http_tollgate_cleanup_cache(void *data);
@@ -308,8 +310,8 @@ ngx_http_tollgate_handler(ngx_http_request_t *r)
 
 
 /*
- * A client sends the same token until it expires: the worker's cache answers a
- * repeated token after checking its time claims again.
+ * A client sends the same token until it expires: the cache answers a repeated
+ * token after checking its time claims again.
  */
 
 static tollgate_status
@@ -317,28 +319,6 @@ ngx_http_tollgate_verify(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token, void *scratch,
     const tollgate_claims **claims)
 {
-    tollgate_status      rc;
-    ngx_pool_cleanup_t  *cln;
-
-    if (tlcf->cache_slots && tlcf->cache == NULL) {
-        cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
-        rc = tollgate_cache_new(tlcf->verifier, (size_t) tlcf->cache_slots,
-                                &tlcf->cache);
-
-        if (cln == NULL || rc != TOLLGATE_STATUS_OK) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "tollgate: no token cache in this worker: %s",
-                          cln ? tollgate_status_str(rc) : "no memory");
-            tollgate_cache_free(tlcf->cache);
-            tlcf->cache = NULL;
-            tlcf->cache_slots = 0;
-
-        } else {
-            cln->handler = ngx_http_tollgate_cleanup_cache;
-            cln->data = tlcf->cache;
-        }
-    }
-
     if (tlcf->cache) {
         return tollgate_verify_cached(tlcf->cache, token->data, token->len,
                                       (int64_t) ngx_time(), scratch,
@@ -775,7 +755,13 @@ ngx_http_tollgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (!own && prev->verifier) {
         conf->verifier = prev->verifier;
         conf->scope_hint = prev->scope_hint;
-        return NGX_CONF_OK;
+
+        if (prev->cache && conf->cache_slots == prev->cache_slots) {
+            conf->cache = prev->cache;
+            return NGX_CONF_OK;
+        }
+
+        return ngx_http_tollgate_add_cache(cf, conf);
     }
 
     return ngx_http_tollgate_build(cf, conf);
@@ -905,6 +891,42 @@ ngx_http_tollgate_build(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
         tlcf->scope_hint.len = p - tlcf->scope_hint.data;
     }
 
+    return ngx_http_tollgate_add_cache(cf, tlcf);
+}
+
+
+/*
+ * The cache is made once, with the configuration, not on the request path:
+ * workers inherit it and each writes its own copy of its pages.
+ */
+
+static char *
+ngx_http_tollgate_add_cache(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
+{
+    tollgate_status      rc;
+    ngx_pool_cleanup_t  *cln;
+
+    if (tlcf->cache_slots == 0) {
+        return NGX_CONF_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc = tollgate_cache_new(tlcf->verifier, (size_t) tlcf->cache_slots,
+                            &tlcf->cache);
+    if (rc != TOLLGATE_STATUS_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "auth_jwt_cache: %s",
+                           tollgate_status_str(rc));
+        return NGX_CONF_ERROR;
+    }
+
+    /* registered after the verifier's cleanup, so it runs first */
+    cln->handler = ngx_http_tollgate_cleanup_cache;
+    cln->data = tlcf->cache;
+
     return NGX_CONF_OK;
 }
 
@@ -918,7 +940,7 @@ ngx_http_tollgate_cleanup(void *data)
 }
 
 
-/* registered after the verifier's, so it runs before: a cache needs its verifier */
+/* a cache refers to its verifier: freed before it */
 
 static void
 ngx_http_tollgate_cleanup_cache(void *data)

@@ -155,6 +155,45 @@ fn claims_are_forwarded_to_the_backend() {
 }
 
 #[test]
+fn claims_reach_log_format_and_map() {
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let issuer = IssuerServer::start("k1");
+    let backend = Backend::start();
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_file {{dir}}/jwks.json; auth_jwt_audience api://items;\n\
+         access_log {{dir}}/claims.log claims;\n\
+         location / {{ proxy_set_header X-Tier $tier; proxy_pass http://127.0.0.1:{}; }}",
+        backend.port
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "logmap", &server).with_http(
+        "log_format claims '$jwt_claim_client_id $jwt_header_kid $tier $status';\n\
+         map $jwt_claim_scope $tier { ~items:write writer; default reader; }",
+    );
+    std::fs::write(gw.dir.join("jwks.json"), jwks_of(&["k1"])).unwrap();
+    gw.start();
+    let writer = issuer.token(CLIENT, "&scope=items:write");
+    let r = get_bearer(&gw.url("/x"), &writer);
+    assert_eq!(r.backend_header("x-tier").as_deref(), Some("writer"));
+    let reader = issuer.token(CLIENT, "");
+    assert_eq!(
+        get_bearer(&gw.url("/x"), &reader)
+            .backend_header("x-tier")
+            .as_deref(),
+        Some("reader")
+    );
+    assert_eq!(get(&gw.url("/x"), &[]).status, 401);
+    gw.stop();
+    let log = std::fs::read_to_string(gw.dir.join("claims.log")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        lines,
+        ["svc k1 writer 200", "svc k1 reader 200", "- - reader 401"]
+    );
+}
+
+#[test]
 fn no_token_is_401_with_a_bearer_challenge_and_no_error() {
     let Some(e) = env(&["k1"]) else { return };
     let r = get(&e.gateway.url("/api/items"), &[]);

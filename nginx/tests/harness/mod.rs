@@ -294,6 +294,8 @@ pub struct Gateway {
     pub dir: PathBuf,
     nginx: PathBuf,
     module: PathBuf,
+    /// `http {}` directives besides the server (log formats, maps, …).
+    http: String,
     server: String,
     single_process: bool,
     child: Option<Child>,
@@ -349,6 +351,7 @@ impl Gateway {
             dir: temp_dir(name),
             nginx: nginx.into(),
             module: module.into(),
+            http: String::new(),
             server: server.into(),
             single_process,
             child: None,
@@ -357,20 +360,32 @@ impl Gateway {
         gateway
     }
 
+    /// Adds `http {}` directives (with `{dir}` filled in) before the server block.
+    pub fn with_http(mut self, http: &str) -> Self {
+        self.http = http.to_string();
+        self.write_config();
+        self
+    }
+
     /// Writes nginx.conf for a newly picked free port.
     fn write_config(&mut self) {
         self.port = free_port();
         let dir = &self.dir;
-        let server = self
-            .server
-            .replace("{port}", &self.port.to_string())
-            .replace("{dir}", &dir.display().to_string());
+        let fill = |t: &str| {
+            t.replace("{port}", &self.port.to_string())
+                .replace("{dir}", &dir.display().to_string())
+        };
         let conf = format!(
             "{}{}",
             preamble(&self.module, dir, self.single_process),
             http_block(
                 dir,
-                &format!("server {{\n listen 127.0.0.1:{};\n{server}\n}}", self.port)
+                &format!(
+                    "{}\nserver {{\n listen 127.0.0.1:{};\n{}\n}}",
+                    fill(&self.http),
+                    self.port,
+                    fill(&self.server)
+                )
             )
         );
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();

@@ -551,6 +551,18 @@ fn metadata_follows_rfc8414() {
     );
 }
 
+/// RFC 8414 §2: the signing algorithms are those of `private_key_jwt` and `client_secret_jwt`
+/// client authentication, which this server does not offer; listing any would be a false promise.
+#[test]
+fn metadata_lists_no_client_assertion_algorithms() {
+    let s = start();
+    let m = get(&s, "/.well-known/oauth-authorization-server").body;
+    assert!(
+        m.get("token_endpoint_auth_signing_alg_values_supported")
+            .is_none()
+    );
+}
+
 fn core_verifier(jwks: &str) -> Verifier {
     let (keys, _) = KeySet::from_jwks(jwks.as_bytes()).unwrap();
     let policy = Policy::builder()

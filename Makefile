@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build lib install nginx-module nginx-test demo bench-nginx bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
+.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
 
 all: build
 
@@ -59,6 +59,9 @@ demo:
 ## wrk on loopback, one nginx worker: plain proxy, the module (HS256, EdDSA), auth_request.
 bench-nginx: nginx-module
 	scripts/bench-nginx
+
+count-nginx-instructions: nginx-module
+	scripts/count-nginx-instructions
 
 ## The full suite: what CI runs.
 test: lint rust-test nostd c-test nginx-test fuzz-smoke

@@ -50,12 +50,20 @@ struct Env {
 
 /// Issuer, backend and a started gateway trusting `trusted` keys of the issuer.
 fn env(trusted: &[&str]) -> Option<Env> {
+    env_with("gw", SERVER, "", &[("jwks.json", jwks_of(trusted))])
+}
+
+/// Issuer, backend and a started gateway named `name` with `server` (`{backend}` is the
+/// backend's port), `http` at http level and `key_files` written into its directory.
+fn env_with(name: &str, server: &str, http: &str, key_files: &[(&str, String)]) -> Option<Env> {
     let (module, nginx) = nginx_and_module()?;
     let issuer = IssuerServer::start("k1");
     let backend = Backend::start();
-    let server = SERVER.replace("{backend}", &backend.port.to_string());
-    let mut gateway = Gateway::configure(&module, &nginx, "gw", &server);
-    std::fs::write(gateway.dir.join("jwks.json"), jwks_of(trusted)).unwrap();
+    let server = server.replace("{backend}", &backend.port.to_string());
+    let mut gateway = Gateway::configure(&module, &nginx, name, &server).with_http(http);
+    for (file, contents) in key_files {
+        std::fs::write(gateway.dir.join(file), contents).unwrap();
+    }
     gateway.start();
     Some(Env {
         issuer,
@@ -156,23 +164,18 @@ fn claims_are_forwarded_to_the_backend() {
 
 #[test]
 fn claims_reach_log_format_and_map() {
-    let Some((module, nginx)) = nginx_and_module() else {
-        return;
-    };
-    let issuer = IssuerServer::start("k1");
-    let backend = Backend::start();
-    let server = format!(
-        "auth_jwt \"api\"; auth_jwt_key_file {{dir}}/jwks.json; auth_jwt_audience api://items;\n\
-         access_log {{dir}}/claims.log claims;\n\
-         location / {{ proxy_set_header X-Tier $tier; proxy_pass http://127.0.0.1:{}; }}",
-        backend.port
-    );
-    let mut gw = Gateway::configure(&module, &nginx, "logmap", &server).with_http(
+    let Some(mut e) = env_with(
+        "logmap",
+        "auth_jwt \"api\"; auth_jwt_key_file {dir}/jwks.json; auth_jwt_audience api://items;\n\
+         access_log {dir}/claims.log claims;\n\
+         location / { proxy_set_header X-Tier $tier; proxy_pass http://127.0.0.1:{backend}; }",
         "log_format claims '$jwt_claim_client_id $jwt_header_kid $tier $status';\n\
          map $jwt_claim_scope $tier { ~items:write writer; default reader; }",
-    );
-    std::fs::write(gw.dir.join("jwks.json"), jwks_of(&["k1"])).unwrap();
-    gw.start();
+        &[("jwks.json", jwks_of(&["k1"]))],
+    ) else {
+        return;
+    };
+    let (issuer, gw) = (&e.issuer, &mut e.gateway);
     let writer = issuer.token(CLIENT, "&scope=items:write");
     let r = get_bearer(&gw.url("/x"), &writer);
     assert_eq!(r.backend_header("x-tier").as_deref(), Some("writer"));
@@ -413,20 +416,17 @@ fn auth_jwt_off_lets_a_location_through() {
 
 #[test]
 fn hs256_tokens_verify_against_a_shared_secret_key_file() {
-    let Some((module, nginx)) = nginx_and_module() else {
+    let jwk = json!({"keys": [{"kty": "oct", "kid": "hs1", "alg": "HS256", "k": HS_SECRET_B64}]});
+    let Some(e) = env_with(
+        "hs",
+        "auth_jwt \"api\"; auth_jwt_key_file {dir}/hs.json; auth_jwt_audience api://items;\n\
+         location / { proxy_pass http://127.0.0.1:{backend}; }",
+        "",
+        &[("hs.json", jwk.to_string())],
+    ) else {
         return;
     };
-    let issuer = IssuerServer::start("k1");
-    let backend = Backend::start();
-    let server = format!(
-        "auth_jwt \"api\"; auth_jwt_key_file {{dir}}/hs.json; auth_jwt_audience api://items;\n\
-         location / {{ proxy_pass http://127.0.0.1:{}; }}",
-        backend.port
-    );
-    let mut gw = Gateway::configure(&module, &nginx, "hs", &server);
-    let jwk = json!({"keys": [{"kty": "oct", "kid": "hs1", "alg": "HS256", "k": HS_SECRET_B64}]});
-    std::fs::write(gw.dir.join("hs.json"), jwk.to_string()).unwrap();
-    gw.start();
+    let (issuer, gw) = (&e.issuer, &e.gateway);
     let token = issuer.token(HS_CLIENT, "");
     assert_eq!(get_bearer(&gw.url("/x"), &token).status, 200);
     // An EdDSA token from the same issuer has no key here.
@@ -436,22 +436,18 @@ fn hs256_tokens_verify_against_a_shared_secret_key_file() {
 
 #[test]
 fn several_key_files_are_merged() {
-    let Some((module, nginx)) = nginx_and_module() else {
+    let hs = json!({"keys": [{"kty": "oct", "kid": "hs1", "k": HS_SECRET_B64}]});
+    let Some(e) = env_with(
+        "twofiles",
+        "auth_jwt \"api\"; auth_jwt_key_file {dir}/ed.json; auth_jwt_key_file {dir}/hs.json;\n\
+         auth_jwt_audience api://items;\n\
+         location / { proxy_pass http://127.0.0.1:{backend}; }",
+        "",
+        &[("ed.json", jwks_of(&["k1"])), ("hs.json", hs.to_string())],
+    ) else {
         return;
     };
-    let issuer = IssuerServer::start("k1");
-    let backend = Backend::start();
-    let server = format!(
-        "auth_jwt \"api\"; auth_jwt_key_file {{dir}}/ed.json; auth_jwt_key_file {{dir}}/hs.json;\n\
-         auth_jwt_audience api://items;\n\
-         location / {{ proxy_pass http://127.0.0.1:{}; }}",
-        backend.port
-    );
-    let mut gw = Gateway::configure(&module, &nginx, "twofiles", &server);
-    std::fs::write(gw.dir.join("ed.json"), jwks_of(&["k1"])).unwrap();
-    let hs = json!({"keys": [{"kty": "oct", "kid": "hs1", "k": HS_SECRET_B64}]});
-    std::fs::write(gw.dir.join("hs.json"), hs.to_string()).unwrap();
-    gw.start();
+    let (issuer, gw) = (&e.issuer, &e.gateway);
     assert_eq!(
         get_bearer(&gw.url("/x"), &issuer.token(CLIENT, "")).status,
         200

@@ -5,34 +5,6 @@
 
 static const char *dir;
 
-static char *vector_token(const char *name) {
-    size_t len;
-    char *text = read_file(dir, "tokens.tsv", &len);
-    char *found = NULL, *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
-        struct vector v;
-        if (parse_vector(line, &v) && strcmp(v.name, name) == 0) {
-            found = strdup(v.token);
-        }
-    }
-    free(text);
-    if (!found) {
-        fprintf(stderr, "no vector %s\n", name);
-        exit(2);
-    }
-    return found;
-}
-
-static tollgate_verifier *standard_verifier(void) {
-    tollgate_keyset *keys = load_keys(dir, "test.jwks");
-    tollgate_policy *policy = policy_from("iss=https://issuer.example;aud=api://items;typ=at+jwt");
-    tollgate_verifier *v = NULL;
-    CHECK_STATUS(tollgate_verifier_new(keys, policy, &v), TOLLGATE_STATUS_OK);
-    tollgate_policy_free(policy);
-    tollgate_keyset_free(keys);
-    return v;
-}
-
 static void null_arguments_give_a_status(tollgate_verifier *v, void *scratch) {
     const char *t = "a.b.c";
     const tollgate_claims *claims = NULL;
@@ -133,7 +105,7 @@ static void policy_errors_keep_the_policy(void) {
 }
 
 static void claims_read_back(tollgate_verifier *v, void *scratch) {
-    char *token = vector_token("rfc9068_eddsa_access_token");
+    char *token = vector_token(dir, "rfc9068_eddsa_access_token");
     const tollgate_claims *c = NULL;
     CHECK_STATUS(tollgate_verify(v, STR(token), NOW, scratch, TOLLGATE_SCRATCH_SIZE, &c), TOLLGATE_STATUS_OK);
     CHECK(c == scratch);
@@ -195,7 +167,7 @@ static void claims_read_back(tollgate_verifier *v, void *scratch) {
     CHECK(n > 100 && p[0] == '{');
 
     /* A rejected token leaves no claims behind, even in the same scratch. */
-    char *forged = vector_token("signed_by_unpublished_key");
+    char *forged = vector_token(dir, "signed_by_unpublished_key");
     CHECK_STATUS(tollgate_verify(v, STR(forged), NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_BAD_SIGNATURE);
     CHECK_STATUS(tollgate_claims_sub(c, &p, &n), TOLLGATE_STATUS_NO_CLAIMS);
     CHECK(tollgate_claims_count(c) == 0);
@@ -204,11 +176,8 @@ static void claims_read_back(tollgate_verifier *v, void *scratch) {
 }
 
 static void arrays_render_joined_with_commas(void) {
-    tollgate_keyset *keys = load_keys(dir, "test.jwks");
-    tollgate_policy *policy = policy_from("iss=https://issuer.example;aud=api://items;typ=at+jwt");
-    tollgate_verifier *v = NULL;
-    CHECK_STATUS(tollgate_verifier_new(keys, policy, &v), TOLLGATE_STATUS_OK);
-    char *token = vector_token("audience_in_array");
+    tollgate_verifier *v = standard_verifier(dir);
+    char *token = vector_token(dir, "audience_in_array");
     void *scratch = new_scratch();
     const tollgate_claims *c = NULL;
     CHECK_STATUS(tollgate_verify(v, STR(token), NOW, scratch, TOLLGATE_SCRATCH_SIZE, &c), TOLLGATE_STATUS_OK);
@@ -220,12 +189,10 @@ static void arrays_render_joined_with_commas(void) {
     free(scratch);
     free(token);
     tollgate_verifier_free(v);
-    tollgate_policy_free(policy);
-    tollgate_keyset_free(keys);
 }
 
 static void a_cache_answers_repeated_tokens_and_still_expires(tollgate_verifier *v, void *scratch) {
-    char *token = vector_token("rfc9068_hs256_access_token");
+    char *token = vector_token(dir, "rfc9068_hs256_access_token");
     tollgate_cache *cache = NULL;
     CHECK_STATUS(tollgate_cache_new(v, 0, &cache), TOLLGATE_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(tollgate_cache_new(v, TOLLGATE_CACHE_MAX_SLOTS + 1, &cache), TOLLGATE_STATUS_INVALID_ARGUMENT);
@@ -241,7 +208,7 @@ static void a_cache_answers_repeated_tokens_and_still_expires(tollgate_verifier 
         CHECK(slice_is(p, n, "client-1"));
     }
     CHECK_STATUS(tollgate_verify_cached(cache, STR(token), NOW + 290, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_EXPIRED);
-    char *forged = vector_token("hs256_wrong_secret");
+    char *forged = vector_token(dir, "hs256_wrong_secret");
     CHECK_STATUS(tollgate_verify_cached(cache, STR(forged), NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_BAD_SIGNATURE);
     CHECK_STATUS(tollgate_verify_cached(NULL, STR(token), NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_NULL_ARGUMENT);
     tollgate_cache_free(cache);
@@ -252,7 +219,7 @@ static void a_cache_answers_repeated_tokens_and_still_expires(tollgate_verifier 
 
 int main(int argc, char **argv) {
     dir = argc > 1 ? argv[1] : "tests/vectors";
-    tollgate_verifier *v = standard_verifier();
+    tollgate_verifier *v = standard_verifier(dir);
     void *scratch = new_scratch();
     null_arguments_give_a_status(v, scratch);
     lengths_and_scratch_are_checked(v, scratch);

@@ -163,6 +163,38 @@ static inline int parse_vector(char *line, struct vector *v) {
     return 1;
 }
 
+/* The token of the named vector in tokens.tsv, as a new string. */
+static inline char *vector_token(const char *dir, const char *name) {
+    size_t len;
+    char *text = read_file(dir, "tokens.tsv", &len), *save = NULL, *found = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+        struct vector v;
+        if (parse_vector(line, &v) && strcmp(v.name, name) == 0) {
+            found = strdup(v.token);
+        }
+    }
+    free(text);
+    if (!found) {
+        fprintf(stderr, "no vector %s\n", name);
+        exit(2);
+    }
+    return found;
+}
+
+/* The verifier most vectors use: test.jwks and the standard policy. It holds copies of both. */
+static inline tollgate_verifier *standard_verifier(const char *dir) {
+    tollgate_keyset *keys = load_keys(dir, "test.jwks");
+    tollgate_policy *policy = policy_from("iss=https://issuer.example;aud=api://items;typ=at+jwt");
+    tollgate_verifier *v = NULL;
+    if (tollgate_verifier_new(keys, policy, &v) != TOLLGATE_STATUS_OK) {
+        fprintf(stderr, "cannot build the standard verifier\n");
+        exit(2);
+    }
+    tollgate_policy_free(policy);
+    tollgate_keyset_free(keys);
+    return v;
+}
+
 /* Scratch memory, aligned as the header asks. */
 static inline void *new_scratch(void) {
     void *p = NULL;

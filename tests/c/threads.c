@@ -36,31 +36,12 @@ static void *work(void *arg) {
     return NULL;
 }
 
-static char *token_named(const char *dir, const char *name) {
-    size_t len;
-    char *text = read_file(dir, "tokens.tsv", &len), *save = NULL, *found = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
-        struct vector v;
-        if (parse_vector(line, &v) && strcmp(v.name, name) == 0) {
-            found = strdup(v.token);
-        }
-    }
-    free(text);
-    return found;
-}
-
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests/vectors";
-    tollgate_keyset *keys = load_keys(dir, "test.jwks");
-    tollgate_policy *policy = policy_from("iss=https://issuer.example;aud=api://items;typ=at+jwt");
-    tollgate_verifier *verifier = NULL;
-    CHECK_STATUS(tollgate_verifier_new(keys, policy, &verifier), TOLLGATE_STATUS_OK);
-    /* The verifier holds copies: its sources can go first. */
-    tollgate_policy_free(policy);
-    tollgate_keyset_free(keys);
+    tollgate_verifier *verifier = standard_verifier(dir);
 
-    char *good = token_named(dir, "rfc9068_hs256_access_token");
-    char *forged = token_named(dir, "hs256_wrong_secret");
+    char *good = vector_token(dir, "rfc9068_hs256_access_token");
+    char *forged = vector_token(dir, "hs256_wrong_secret");
     CHECK(good && forged);
     pthread_t threads[THREADS];
     struct job jobs[THREADS];

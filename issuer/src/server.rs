@@ -177,14 +177,7 @@ impl Issuer {
     }
 
     fn authorize(&self, req: &Request<'_>, form: &Form, now: u64) -> Result<Response, Response> {
-        let repeated = |r: crate::form::Repeated| {
-            Response::oauth_error(
-                400,
-                "invalid_request",
-                &format!("parameter {} is repeated", r.0),
-            )
-        };
-        let grant_type = form.single("grant_type").map_err(repeated)?;
+        let grant_type = form.single("grant_type")?;
         let client = self.authenticate(req, form)?;
         let grant_type = grant_type.ok_or_else(|| {
             Response::oauth_error(400, "invalid_request", "grant_type is required")
@@ -203,7 +196,7 @@ impl Issuer {
                 "this client may not use client_credentials",
             ));
         }
-        let scopes = self.scopes(client, form.single("scope").map_err(repeated)?)?;
+        let scopes = self.scopes(client, form.single("scope")?)?;
         let audiences = audiences(client, form)?;
         let grant = Grant {
             client_id: client.id.clone(),
@@ -254,15 +247,8 @@ impl Issuer {
             }
             (Some(Ok((id, secret))), false) => (id, secret, true),
             (None, true) => {
-                let repeated = |r: crate::form::Repeated| {
-                    Response::oauth_error(
-                        400,
-                        "invalid_request",
-                        &format!("parameter {} is repeated", r.0),
-                    )
-                };
-                let id = form.single("client_id").map_err(repeated)?;
-                let secret = form.single("client_secret").map_err(repeated)?;
+                let id = form.single("client_id")?;
+                let secret = form.single("client_secret")?;
                 match (id, secret) {
                     (Some(id), Some(secret)) => (id.to_string(), secret.to_string(), false),
                     _ => {
@@ -296,34 +282,20 @@ impl Issuer {
             }
             return Ok(client.default_scopes.clone());
         };
-        let mut granted: Vec<String> = Vec::new();
-        for s in requested.split(' ').filter(|s| !s.is_empty()) {
-            if !s.bytes().all(is_scope_char) {
-                return Err(invalid("a scope is not a scope-token"));
-            }
-            if !client.scopes.iter().any(|allowed| allowed == s) {
-                return Err(invalid(&format!(
-                    "scope {s} is not allowed for this client"
-                )));
-            }
-            if !granted.iter().any(|g| g == s) {
-                granted.push(s.to_string());
-            }
+        let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+        if !requested.iter().all(|s| s.bytes().all(is_scope_char)) {
+            return Err(invalid("a scope is not a scope-token"));
         }
-        Ok(granted)
+        grant(&requested, &client.scopes, |s| {
+            invalid(&format!("scope {s} is not allowed for this client"))
+        })
     }
 }
 
 /// The audiences: `audience` (once) or `resource` (RFC 8707, repeatable), within the client's.
 fn audiences(client: &Client, form: &Form) -> Result<Vec<String>, Response> {
     let invalid_target = |d: &str| Response::oauth_error(400, "invalid_target", d);
-    let audience = form.single("audience").map_err(|r| {
-        Response::oauth_error(
-            400,
-            "invalid_request",
-            &format!("parameter {} is repeated", r.0),
-        )
-    })?;
+    let audience = form.single("audience")?;
     let resources = form.all("resource");
     let requested: Vec<&str> = match (audience, resources.is_empty()) {
         (Some(_), false) => {
@@ -337,18 +309,38 @@ fn audiences(client: &Client, form: &Form) -> Result<Vec<String>, Response> {
         (None, false) => resources,
         (None, true) => return Ok(vec![client.audiences[0].clone()]),
     };
+    grant(&requested, &client.audiences, |a| {
+        invalid_target(&format!("audience {a} is not allowed for this client"))
+    })
+}
+
+/// `requested`, each once in the order asked, when all are `allowed`; else `refuse(the first not)`.
+fn grant(
+    requested: &[&str],
+    allowed: &[String],
+    refuse: impl Fn(&str) -> Response,
+) -> Result<Vec<String>, Response> {
     let mut granted: Vec<String> = Vec::new();
-    for a in requested {
-        if !client.audiences.iter().any(|allowed| allowed == a) {
-            return Err(invalid_target(&format!(
-                "audience {a} is not allowed for this client"
-            )));
+    for &r in requested {
+        if !allowed.iter().any(|a| a == r) {
+            return Err(refuse(r));
         }
-        if !granted.iter().any(|g| g == a) {
-            granted.push(a.to_string());
+        if !granted.iter().any(|g| g == r) {
+            granted.push(r.to_string());
         }
     }
     Ok(granted)
+}
+
+/// RFC 6749 §3.2: a parameter sent twice is `invalid_request`.
+impl From<crate::form::Repeated> for Response {
+    fn from(r: crate::form::Repeated) -> Self {
+        Response::oauth_error(
+            400,
+            "invalid_request",
+            &format!("parameter {} is repeated", r.0),
+        )
+    }
 }
 
 fn scopes_supported(clients: &[Client]) -> Vec<&str> {

@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
+.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test embedded-demo embedded-test embedded-lint
 
 all: build
 
@@ -64,7 +64,7 @@ count-nginx-instructions: nginx-module
 	scripts/count-nginx-instructions
 
 ## The full suite: what CI runs.
-test: lint rust-test nostd c-test nginx-test fuzz-smoke
+test: lint rust-test nostd c-test nginx-test fuzz-smoke embedded-test
 
 lint: fmt-check clippy
 
@@ -86,6 +86,26 @@ nostd:
 	scripts/check-nostd-symbols tests/nostd/target/release/libtollgate_nostd_check.a
 	$(CARGO) build -p tollgate-ffi --release
 	scripts/check-nostd-symbols --expect $(RELEASE)/libtollgate_ffi.a
+
+## The firmware on QEMU's Cortex-M4F (mps2-an386): every vector verified on the target, each
+## verdict printed by name with its stack and instruction count. Installs QEMU and the target.
+embedded-demo:
+	scripts/install-deps embedded
+	scripts/embedded-measure --demo
+
+## Every feature set of embedded/feature-sets.tsv built, run on QEMU and measured: every verdict,
+## the flash and stack budgets, the riscv32 firmware; prints the README's table.
+embedded-test: embedded-lint
+	scripts/embedded-measure
+
+## The firmware crate is its own workspace: format and clippy for both of its targets.
+embedded-lint:
+	scripts/install-deps embedded
+	$(CARGO) fmt --manifest-path embedded/Cargo.toml -- --check
+	for t in thumbv7em-none-eabihf riscv32imac-unknown-none-elf; do \
+	  $(CARGO) clippy --manifest-path embedded/Cargo.toml --target $$t --target-dir embedded/target/clippy \
+	    --bins --features tollgate/ed25519-tables -- -D warnings || exit 1; \
+	done
 
 ## C programs against the installed header and library, under ASan and UBSan.
 c-test:

@@ -4,7 +4,8 @@
 //! advances one nanosecond per instruction, and SysTick counts that clock (25 MHz on MPS2).
 //! [`Counter::new`] calibrates instructions per tick on a loop of known length, so a count is
 //! exact to one tick (40 instructions there). Without `-icount` the clock is the host's and the
-//! calibration says so. RISC-V reads `minstret`, the retired-instruction counter.
+//! calibration says so. RISC-V reads `minstret`, the retired-instruction counter, which QEMU
+//! also derives from `-icount`.
 
 /// Iterations of the calibration loop; two instructions each.
 #[cfg(target_arch = "arm")]

@@ -43,6 +43,11 @@
 #define TOLLGATE_VERIFIER_ALIGN 8
 
 /**
+ * Most seconds of leeway a policy accepts.
+ */
+#define TOLLGATE_MAX_LEEWAY 300
+
+/**
  * Bytes of scratch memory one verification needs (an upper bound that holds across versions).
  */
 #define TOLLGATE_SCRATCH_SIZE 16384
@@ -242,7 +247,7 @@ typedef enum tollgate_status {
    */
   TOLLGATE_STATUS_NO_CLAIMS = 205,
   /**
-   * A length is past what memory can hold.
+   * A length is past what memory can hold, or an input or output overlaps the scratch.
    */
   TOLLGATE_STATUS_INVALID_ARGUMENT = 206,
   /**
@@ -608,7 +613,7 @@ enum tollgate_status tollgate_policy_add_required_claim(struct tollgate_policy *
                                                         size_t name_len);
 
 /**
- * Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most 300).
+ * Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most `TOLLGATE_MAX_LEEWAY`).
  */
 enum tollgate_status tollgate_policy_set_leeway(struct tollgate_policy *policy, uint32_t seconds);
 
@@ -646,37 +651,43 @@ void tollgate_verifier_free(struct tollgate_verifier *verifier);
 
 /**
  * A short, stable snake_case name for `status` (`"expired"`, `"jwks_weak_key"`,
- * `"null_argument"`, …), for logs and metrics. Static; never NULL.
+ * `"null_argument"`, …), for logs and metrics; `"unknown_status"` for a number that is no
+ * status. Takes any integer. Static; never NULL.
  */
-const char *tollgate_status_name(enum tollgate_status status);
+const char *tollgate_status_name(int status);
 
 /**
- * A one-line description of `status` for people. Static; never NULL.
+ * A one-line description of `status` for people; `"unknown status"` for a number that is no
+ * status. Takes any integer. Static; never NULL.
  */
-const char *tollgate_status_str(enum tollgate_status status);
+const char *tollgate_status_str(int status);
 
 /**
  * The RFC 6750 §3.1 error code a resource server sends for a token `status`:
  * `"invalid_token"`, or `"insufficient_scope"` for `TOLLGATE_STATUS_INSUFFICIENT_SCOPE`.
- * For a status that is not about the token (success, configuration, API misuse) it is `""`:
- * send no `error` attribute. Static; never NULL.
+ * For a status that is not about the token (success, configuration, API misuse, or a number
+ * that is no status) it is `""`: send no `error` attribute. Takes any integer. Static; never
+ * NULL.
  */
-const char *tollgate_status_error_code(enum tollgate_status status);
+const char *tollgate_status_error_code(int status);
 
 /**
  * The HTTP status a gateway answers with for `status`: 200 for success, 401 for a rejected
- * token, 403 for insufficient scope, 500 for anything else (configuration or API misuse).
+ * token, 403 for insufficient scope, 500 for anything else (configuration, API misuse, or a
+ * number that is no status). Takes any integer.
  */
-uint16_t tollgate_status_http_status(enum tollgate_status status);
+uint16_t tollgate_status_http_status(int status);
 
 /**
  * Verifies `token` (`token_len` bytes, not NUL-terminated) at `now` (unix seconds) in `scratch`,
  * which must be at least `TOLLGATE_SCRATCH_SIZE` bytes aligned to `TOLLGATE_SCRATCH_ALIGN`; its
- * prior contents do not matter. Allocates nothing.
+ * prior contents do not matter (it may be fresh from `malloc`). Allocates nothing.
  *
  * On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
  * until the scratch is reused or released. One scratch per concurrent verification; the
- * verifier itself may be shared by any number of threads.
+ * verifier itself may be shared by any number of threads. The token, the verifier and `claims`
+ * must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`
+ * (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
  *
  * Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
  */
@@ -706,7 +717,8 @@ void tollgate_cache_free(struct tollgate_cache *cache);
 /**
  * `tollgate_verify` through `cache`, with the cache's verifier: a token verified before is
  * answered from the cache after its time claims are checked again; a token that verifies is
- * remembered. The claims are always written to `scratch`, as with `tollgate_verify`.
+ * remembered. The claims are always written to `scratch`, as with `tollgate_verify`, under the
+ * same rules.
  */
 enum tollgate_status tollgate_verify_cached(struct tollgate_cache *cache,
                                             const uint8_t *token,

@@ -4,7 +4,7 @@ use core::ffi::c_void;
 
 use tollgate::{CacheSlot, Scratch};
 
-use crate::boundary::{arg, arg_mut, bytes, caller_memory, guard, infallible};
+use crate::boundary::{arg, arg_mut, bytes, caller_memory, disjoint, guard, infallible};
 use crate::claims::tollgate_claims;
 use crate::handles::tollgate_verifier;
 use crate::status::tollgate_status;
@@ -21,11 +21,13 @@ const _: () = {
 
 /// Verifies `token` (`token_len` bytes, not NUL-terminated) at `now` (unix seconds) in `scratch`,
 /// which must be at least `TOLLGATE_SCRATCH_SIZE` bytes aligned to `TOLLGATE_SCRATCH_ALIGN`; its
-/// prior contents do not matter. Allocates nothing.
+/// prior contents do not matter (it may be fresh from `malloc`). Allocates nothing.
 ///
 /// On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
 /// until the scratch is reused or released. One scratch per concurrent verification; the
-/// verifier itself may be shared by any number of threads.
+/// verifier itself may be shared by any number of threads. The token, the verifier and `claims`
+/// must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`
+/// (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
 ///
 /// Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
 #[unsafe(no_mangle)]
@@ -43,22 +45,51 @@ pub extern "C" fn tollgate_verify(
         let verifier = unsafe { arg(verifier) }?;
         // SAFETY: the caller passes `token_len` readable bytes.
         let token = unsafe { bytes(token, token_len) }?;
-        let scratch = scratch_arg(scratch, scratch_len)?;
+        let scratch = scratch_arg(
+            scratch,
+            scratch_len,
+            &[region(token), region(verifier), out_region(claims)],
+        )?;
         verifier.verifier.verify(token, now, scratch)?;
         point_at_claims(claims, scratch);
         Ok(())
     })
 }
 
-/// The scratch argument of a verification, checked.
+/// The address range of a value the call reads or writes, for the overlap check.
+fn region<T: ?Sized>(value: &T) -> (*const u8, usize) {
+    (
+        (value as *const T).cast::<u8>(),
+        core::mem::size_of_val(value),
+    )
+}
+
+/// The address range of an optional out-parameter (empty when NULL).
+fn out_region<T>(out: *mut T) -> (*const u8, usize) {
+    let len = if out.is_null() { 0 } else { size_of::<T>() };
+    (out.cast_const().cast(), len)
+}
+
+/// The scratch argument of a verification: checked for NULL, size and alignment, refused when
+/// any other argument of the call lies inside it, and initialised through the raw pointer before
+/// any reference to it exists, since the caller's memory may never have been written.
 fn scratch_arg<'a>(
     scratch: *mut c_void,
     scratch_len: usize,
+    others: &[(*const u8, usize)],
 ) -> Result<&'a mut Scratch, tollgate_status> {
     let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len, TOLLGATE_SCRATCH_SIZE)?;
-    // SAFETY: checked for NULL, size and alignment; the caller gives this thread exclusive use
-    // of the memory for the call. `Scratch` holds only integers and bytes, any bit pattern is
-    // valid, and verification reads nothing it has not written in this call.
+    if others
+        .iter()
+        .any(|&(p, n)| !disjoint(p, n, scratch.cast_const().cast(), TOLLGATE_SCRATCH_SIZE))
+    {
+        return Err(tollgate_status::InvalidArgument);
+    }
+    // SAFETY: checked for NULL, size and alignment, and no other argument lies in it; the caller
+    // gives this thread exclusive use of the memory for the call. Writing a whole `Scratch`
+    // makes every byte of it initialised, whatever the memory held.
+    unsafe { scratch.write(Scratch::new()) };
+    // SAFETY: initialised just above, aligned, and used by nothing else during the call.
     Ok(unsafe { &mut *scratch })
 }
 
@@ -122,7 +153,8 @@ pub extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
 
 /// `tollgate_verify` through `cache`, with the cache's verifier: a token verified before is
 /// answered from the cache after its time claims are checked again; a token that verifies is
-/// remembered. The claims are always written to `scratch`, as with `tollgate_verify`.
+/// remembered. The claims are always written to `scratch`, as with `tollgate_verify`, under the
+/// same rules.
 #[unsafe(no_mangle)]
 pub extern "C" fn tollgate_verify_cached(
     cache: *mut tollgate_cache,
@@ -140,7 +172,16 @@ pub extern "C" fn tollgate_verify_cached(
         let verifier = unsafe { arg(cache.verifier) }?;
         // SAFETY: the caller passes `token_len` readable bytes.
         let token = unsafe { bytes(token, token_len) }?;
-        let scratch = scratch_arg(scratch, scratch_len)?;
+        let scratch = scratch_arg(
+            scratch,
+            scratch_len,
+            &[
+                region(token),
+                region(verifier),
+                region(&*cache),
+                out_region(claims),
+            ],
+        )?;
         verifier
             .verifier
             .verify_cached(token, now, &mut cache.slots, scratch)?;

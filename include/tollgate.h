@@ -311,6 +311,12 @@ typedef struct tollgate_keyset tollgate_keyset;
 typedef struct tollgate_policy tollgate_policy;
 
 /**
+ * Scratch memory prepared by `tollgate_scratch_init`, for any number of verifications one
+ * after another. Its address is that of the memory it was made in.
+ */
+typedef struct tollgate_scratch tollgate_scratch;
+
+/**
  * An immutable verifier: keys plus policy. Safe to use from many threads at once.
  */
 typedef struct tollgate_verifier tollgate_verifier;
@@ -650,6 +656,17 @@ enum tollgate_status tollgate_verifier_init(void *mem,
 void tollgate_verifier_free(struct tollgate_verifier *verifier);
 
 /**
+ * Prepares `mem` (`mem_len` bytes, at least `TOLLGATE_SCRATCH_SIZE`, aligned to
+ * `TOLLGATE_SCRATCH_ALIGN`; its contents do not matter) as scratch for `tollgate_verify_in`
+ * and `tollgate_verify_cached_in`, which then skip the initialisation `tollgate_verify` does
+ * on every call. `*out` is `mem` itself; the memory stays the caller's (nothing to free) and
+ * must be used by one verification at a time.
+ */
+enum tollgate_status tollgate_scratch_init(void *mem,
+                                           size_t mem_len,
+                                           struct tollgate_scratch **out);
+
+/**
  * A short, stable snake_case name for `status` (`"expired"`, `"jwks_weak_key"`,
  * `"null_argument"`, …), for logs and metrics; `"unknown_status"` for a number that is no
  * status. Takes any integer. Static; never NULL.
@@ -681,7 +698,8 @@ uint16_t tollgate_status_http_status(int status);
 /**
  * Verifies `token` (`token_len` bytes, not NUL-terminated) at `now` (unix seconds) in `scratch`,
  * which must be at least `TOLLGATE_SCRATCH_SIZE` bytes aligned to `TOLLGATE_SCRATCH_ALIGN`; its
- * prior contents do not matter (it may be fresh from `malloc`). Allocates nothing.
+ * prior contents do not matter (it may be fresh from `malloc`: it is initialised on every
+ * call; see `tollgate_scratch_init` to do that once). Allocates nothing.
  *
  * On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
  * until the scratch is reused or released. One scratch per concurrent verification; the
@@ -698,6 +716,17 @@ enum tollgate_status tollgate_verify(const struct tollgate_verifier *verifier,
                                      void *scratch,
                                      size_t scratch_len,
                                      const struct tollgate_claims **claims);
+
+/**
+ * `tollgate_verify` in scratch prepared by `tollgate_scratch_init`, without initialising it
+ * again: for a caller that verifies many tokens in the same scratch.
+ */
+enum tollgate_status tollgate_verify_in(const struct tollgate_verifier *verifier,
+                                        const uint8_t *token,
+                                        size_t token_len,
+                                        int64_t now,
+                                        struct tollgate_scratch *scratch,
+                                        const struct tollgate_claims **claims);
 
 /**
  * Creates a cache of `slots` verified tokens (each about 15 KiB; at most
@@ -727,6 +756,17 @@ enum tollgate_status tollgate_verify_cached(struct tollgate_cache *cache,
                                             void *scratch,
                                             size_t scratch_len,
                                             const struct tollgate_claims **claims);
+
+/**
+ * `tollgate_verify_cached` in scratch prepared by `tollgate_scratch_init`: a repeated token
+ * then costs a comparison and a copy of its claims, nothing more.
+ */
+enum tollgate_status tollgate_verify_cached_in(struct tollgate_cache *cache,
+                                               const uint8_t *token,
+                                               size_t token_len,
+                                               int64_t now,
+                                               struct tollgate_scratch *scratch,
+                                               const struct tollgate_claims **claims);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -129,6 +129,49 @@ static void inputs_and_outputs_inside_the_scratch_are_refused(tollgate_verifier 
     free(token);
 }
 
+/* Scratch prepared once serves any number of verifications, each leaving only its own claims. */
+static void prepared_scratch_is_reused_across_verifications(tollgate_verifier *v) {
+    char *token = vector_token(dir, "rfc9068_eddsa_access_token");
+    char *forged = vector_token(dir, "signed_by_unpublished_key");
+    uint64_t *mem = new_scratch();
+    tollgate_scratch *scratch = NULL;
+    CHECK_STATUS(tollgate_scratch_init(NULL, TOLLGATE_SCRATCH_SIZE, &scratch), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE - 1, &scratch), TOLLGATE_STATUS_BUFFER_TOO_SMALL);
+    CHECK_STATUS(tollgate_scratch_init((char *)mem + 1, TOLLGATE_SCRATCH_SIZE - 1, &scratch), TOLLGATE_STATUS_BUFFER_TOO_SMALL);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE, (tollgate_scratch **)&mem[4]), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK(scratch == NULL);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE, &scratch), TOLLGATE_STATUS_OK);
+    CHECK((void *)scratch == (void *)mem);
+
+    tollgate_cache *cache = NULL;
+    CHECK_STATUS(tollgate_cache_new(v, 2, &cache), TOLLGATE_STATUS_OK);
+    const tollgate_claims *c = NULL;
+    const uint8_t *p;
+    size_t n;
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(tollgate_verify_in(v, STR(token), NOW, scratch, &c), TOLLGATE_STATUS_OK);
+        CHECK((void *)c == (void *)scratch);
+        CHECK_STATUS(tollgate_claims_sub(c, &p, &n), TOLLGATE_STATUS_OK);
+        CHECK(slice_is(p, n, "client-1"));
+        CHECK_STATUS(tollgate_verify_in(v, STR(forged), NOW, scratch, NULL), TOLLGATE_STATUS_BAD_SIGNATURE);
+        CHECK_STATUS(tollgate_claims_sub(c, &p, &n), TOLLGATE_STATUS_NO_CLAIMS);
+        CHECK_STATUS(tollgate_verify_cached_in(cache, STR(token), NOW, scratch, &c), TOLLGATE_STATUS_OK);
+        CHECK(tollgate_claims_count(c) == 8);
+    }
+    CHECK_STATUS(tollgate_verify_cached_in(cache, STR(token), NOW + 290, scratch, &c), TOLLGATE_STATUS_EXPIRED);
+    /* The same rules as raw scratch: NULL, misaligned, and arguments inside it. */
+    CHECK_STATUS(tollgate_verify_in(v, STR(token), NOW, NULL, &c), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(tollgate_verify_in(v, STR(token), NOW, (tollgate_scratch *)((char *)mem + 4), &c), TOLLGATE_STATUS_MISALIGNED);
+    memcpy(&mem[100], token, strlen(token));
+    CHECK_STATUS(tollgate_verify_in(v, (const uint8_t *)&mem[100], strlen(token), NOW, scratch, &c), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_verify_cached_in(cache, STR(token), NOW, scratch, (const tollgate_claims **)&mem[2]), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    tollgate_cache_free(cache);
+    free(mem);
+    free(forged);
+    free(token);
+}
+
 /* Scratch fresh from malloc, never written: its contents do not matter (valgrind, which runs
  * the nginx suite, would see a read of uninitialised memory). */
 static void scratch_fresh_from_malloc_is_fine(tollgate_verifier *v) {
@@ -314,6 +357,7 @@ int main(int argc, char **argv) {
     a_number_that_is_no_status_gets_a_defined_answer();
     inputs_and_outputs_inside_the_scratch_are_refused(v);
     scratch_fresh_from_malloc_is_fine(v);
+    prepared_scratch_is_reused_across_verifications(v);
     jwks_errors_are_reported_and_leave_the_set_unchanged();
     policy_errors_keep_the_policy();
     claims_read_back(v, scratch);

@@ -38,12 +38,13 @@ static ngx_uint_t ngx_http_tollgate_empty_array(ngx_http_tollgate_ctx_t *ctx,
 static ngx_int_t ngx_http_tollgate_challenge(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_int_t status, const char *error,
     const char *description);
-static void *ngx_http_tollgate_scratch(ngx_http_request_t *r);
+static tollgate_scratch *ngx_http_tollgate_scratch(ngx_http_request_t *r);
 static void ngx_http_tollgate_release_scratch(void *data);
 
 
-static void        *ngx_http_tollgate_free_scratches[NGX_HTTP_TOLLGATE_FREE_SCRATCHES];
-static ngx_uint_t   ngx_http_tollgate_nfree_scratches;
+static tollgate_scratch  *ngx_http_tollgate_free_scratches
+                               [NGX_HTTP_TOLLGATE_FREE_SCRATCHES];
+static ngx_uint_t         ngx_http_tollgate_nfree_scratches;
 
 
 ngx_int_t
@@ -214,31 +215,44 @@ ngx_http_tollgate_check(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlc
 static ngx_http_tollgate_ctx_t *
 ngx_http_tollgate_verdict(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf)
 {
-    void                     *scratch;
     ngx_int_t                 rc;
     ngx_str_t                 token;
+    ngx_uint_t                same;
     tollgate_status           status;
+    ngx_table_elt_t          *h;
+    tollgate_scratch         *scratch;
     const tollgate_claims    *claims;
     ngx_http_tollgate_ctx_t  *ctx;
+
+    h = r->headers_in.authorization;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_tollgate_module);
+
+    same = ctx != NULL
+           && ctx->verifier == tlcf->verifier
+           && ctx->source == tlcf->token;
+
+    /* the Authorization header the verdict was made from, unchanged: the same token */
+
+    if (same
+        && tlcf->token == NULL
+        && ctx->header == h
+        && (h == NULL || (h->value.data == ctx->header_value.data
+                          && h->value.len == ctx->header_value.len)))
+    {
+        goto reuse;
+    }
 
     rc = ngx_http_tollgate_token(r, tlcf, &token);
     if (rc == NGX_ERROR) {
         return NULL;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_tollgate_module);
-
-    if (ctx != NULL
-        && ctx->verifier == tlcf->verifier
-        && ctx->source == tlcf->token
+    if (same
         && ctx->token.len == token.len
         && (ctx->token.data == token.data
             || ngx_memcmp(ctx->token.data, token.data, token.len) == 0))
     {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "tollgate verdict reused: %s",
-                       ngx_http_tollgate_status_name(ctx));
-        return ctx;
+        goto reuse;
     }
 
     if (ctx == NULL) {
@@ -263,6 +277,11 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *t
     ctx->verifier = tlcf->verifier;
     ctx->source = tlcf->token;
     ctx->token = token;
+    ctx->header = h;
+
+    if (h) {
+        ctx->header_value = h->value;
+    }
 
     if (rc == NGX_DECLINED) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -306,6 +325,14 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *t
 
     ctx->outcome = (tlcf->token == NULL && !ngx_http_tollgate_is_b64token(&token))
                    ? NGX_HTTP_TOLLGATE_MALFORMED : NGX_HTTP_TOLLGATE_REJECTED;
+
+    return ctx;
+
+reuse:
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "tollgate verdict reused: %s",
+                   ngx_http_tollgate_status_name(ctx));
 
     return ctx;
 }
@@ -404,8 +431,12 @@ ngx_http_tollgate_bearer(ngx_http_request_t *r, ngx_str_t *token)
     p = h->value.data;
     last = p + h->value.len;
 
+    /* the scheme is case-insensitive; "| 0x20" lowercases a letter and only a letter's
+       two cases give that letter */
+
     if (h->value.len < sizeof("Bearer") - 1
-        || ngx_strncasecmp(p, (u_char *) "Bearer", sizeof("Bearer") - 1) != 0)
+        || (p[0] | 0x20) != 'b' || (p[1] | 0x20) != 'e' || (p[2] | 0x20) != 'a'
+        || (p[3] | 0x20) != 'r' || (p[4] | 0x20) != 'e' || (p[5] | 0x20) != 'r')
     {
         return NGX_DECLINED;
     }
@@ -680,13 +711,16 @@ ngx_http_tollgate_challenge(ngx_http_request_t *r,
 /*
  * Scratch memory for a verification, whose claims must outlive it: variables are read when
  * the request is proxied and logged. Each worker keeps released scratches for reuse instead
- * of allocating 16 KiB per request; a request pool cleanup gives them back.
+ * of allocating 16 KiB per request, prepared once (tollgate_scratch_init) so a verification
+ * does not initialise them again; a request pool cleanup gives them back.
  */
 
-static void *
+static tollgate_scratch *
 ngx_http_tollgate_scratch(ngx_http_request_t *r)
 {
-    void                *scratch;
+    void                *mem;
+    tollgate_status      rc;
+    tollgate_scratch    *scratch;
     ngx_pool_cleanup_t  *cln;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -699,9 +733,18 @@ ngx_http_tollgate_scratch(ngx_http_request_t *r)
                       [--ngx_http_tollgate_nfree_scratches];
 
     } else {
-        scratch = ngx_memalign(TOLLGATE_SCRATCH_ALIGN, TOLLGATE_SCRATCH_SIZE,
-                               r->connection->log);
-        if (scratch == NULL) {
+        mem = ngx_memalign(TOLLGATE_SCRATCH_ALIGN, TOLLGATE_SCRATCH_SIZE,
+                           r->connection->log);
+        if (mem == NULL) {
+            return NULL;
+        }
+
+        rc = tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE, &scratch);
+
+        if (rc != TOLLGATE_STATUS_OK) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "tollgate: scratch: %s", tollgate_status_str(rc));
+            ngx_free(mem);
             return NULL;
         }
 
@@ -725,5 +768,6 @@ ngx_http_tollgate_release_scratch(void *data)
         return;
     }
 
+    /* the handle is the memory ngx_memalign() gave */
     ngx_free(data);
 }

@@ -120,6 +120,8 @@ typedef struct {
     ngx_http_tollgate_verifier_t  *verifier;
     ngx_http_complex_value_t      *source;
     ngx_str_t                      token;
+    ngx_table_elt_t               *header;       /* Authorization, as it was */
+    ngx_str_t                      header_value;
 
     ngx_uint_t                     outcome;
     tollgate_status                status;       /* when REJECTED or MALFORMED */
@@ -150,8 +152,8 @@ tollgate_status ngx_http_tollgate_load_keys(ngx_array_t *jwks,
 char *ngx_http_tollgate_use_verifier(ngx_conf_t *cf,
     ngx_http_tollgate_loc_conf_t *tlcf);
 tollgate_status ngx_http_tollgate_verify(ngx_http_request_t *r,
-    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token, void *scratch,
-    const tollgate_claims **claims);
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token,
+    tollgate_scratch *scratch, const tollgate_claims **claims);
 
 /* ngx_http_tollgate_handler.c */
 ngx_int_t ngx_http_tollgate_init_handlers(ngx_conf_t *cf);

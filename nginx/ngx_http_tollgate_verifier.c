@@ -344,8 +344,8 @@ ngx_http_tollgate_use_cache(ngx_conf_t *cf, ngx_http_tollgate_verifier_t *v,
 
 tollgate_status
 ngx_http_tollgate_verify(ngx_http_request_t *r,
-    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token, void *scratch,
-    const tollgate_claims **claims)
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token,
+    tollgate_scratch *scratch, const tollgate_claims **claims)
 {
     tollgate_status             rc;
     ngx_http_tollgate_cache_t  *tc;
@@ -370,14 +370,12 @@ ngx_http_tollgate_verify(ngx_http_request_t *r,
     }
 
     if (tc && tc->cache) {
-        return tollgate_verify_cached(tc->cache, token->data, token->len,
-                                      (int64_t) ngx_time(), scratch,
-                                      TOLLGATE_SCRATCH_SIZE, claims);
+        return tollgate_verify_cached_in(tc->cache, token->data, token->len,
+                                         (int64_t) ngx_time(), scratch, claims);
     }
 
-    return tollgate_verify(tlcf->verifier->verifier, token->data, token->len,
-                           (int64_t) ngx_time(), scratch, TOLLGATE_SCRATCH_SIZE,
-                           claims);
+    return tollgate_verify_in(tlcf->verifier->verifier, token->data, token->len,
+                              (int64_t) ngx_time(), scratch, claims);
 }
 
 

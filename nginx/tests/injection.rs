@@ -43,6 +43,25 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("a bare LF", HEADER, r#"{"v":"alice\nX-Injected: 1"}"#, "[]"),
     ("NUL", HEADER, r#"{"v":"alice\u0000X-Injected: 1"}"#, "[]"),
     ("HTAB", HEADER, r#"{"v":"alice\tbob"}"#, "[]"),
+    // The check reads eight bytes at a time, then the rest one by one.
+    (
+        "a control byte in the second eight",
+        HEADER,
+        r#"{"v":"abcdefghijklm\u0001rest"}"#,
+        "[]",
+    ),
+    (
+        "DEL after the first eight",
+        HEADER,
+        r#"{"v":"abcdefgh\u007f"}"#,
+        "[]",
+    ),
+    (
+        "a long UTF-8 value passes",
+        HEADER,
+        r#"{"v":"ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏ €€€ ÿ"}"#,
+        "[ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏ €€€ ÿ]",
+    ),
     ("DEL", HEADER, r#"{"v":"alice\u007fbob"}"#, "[]"),
     (
         "an array element",

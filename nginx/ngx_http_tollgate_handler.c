@@ -1,13 +1,15 @@
 
 /*
- * The request path. A request's verdict on its token is made once, on first need — a $jwt_*
- * variable in any phase (limit_req keys, if, set, map) or the check itself — and reused.
+ * The request path. A request's verdict on its token is made once, on first
+ * need — a $jwt_* variable in any phase (limit_req keys, if, set, map) or the
+ * check itself — and reused.
  *
- * The check runs in the access phase for main requests, in the style of nginx's auth_request
- * module, so `satisfy any` combines it with allow/deny and auth_basic. nginx skips the access
- * phase for subrequests (auth_request, SSI includes, mirrors), so they are checked in the
- * rewrite phase instead, before `return` can answer them: a subrequest never gets into a
- * location with auth_jwt without a valid token.
+ * The check runs in the access phase for main requests, in the style of nginx's
+ * auth_request module, so `satisfy any` combines it with allow/deny and
+ * auth_basic. nginx skips the access phase for subrequests (auth_request, SSI
+ * includes, mirrors), so they are checked in the rewrite phase instead, before
+ * `return` can answer them: a subrequest never gets into a location with
+ * auth_jwt without a valid token.
  */
 
 
@@ -63,8 +65,8 @@ ngx_http_tollgate_init_handlers(ngx_conf_t *cf)
     *h = ngx_http_tollgate_access_handler;
 
     /*
-     * Pushed after the rewrite module's handler, so it runs before it: the last handler
-     * added to a phase runs first.
+     * Pushed after the rewrite module's handler, so it runs before it: the last
+     * handler added to a phase runs first.
      */
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
@@ -122,27 +124,31 @@ ngx_http_tollgate_subrequest_handler(ngx_http_request_t *r)
                    "tollgate subrequest handler: \"%V\"", &r->uri);
 
     /*
-     * Only 401 and 403 mean "denied" to auth_request; a 400 would become its 500, and an
-     * SSI include shows none of them.
+     * Only 401 and 403 mean "denied" to auth_request; a 400 would become its
+     * 500, and an SSI include shows none of them.
      */
 
     rc = ngx_http_tollgate_check(r, tlcf, 1);
 
-    /* in the rewrite phase NGX_OK would end the request: go on to the next handler */
+    /*
+     * in the rewrite phase NGX_OK would end the request: go on to the next
+     * handler
+     */
 
     return (rc == NGX_OK) ? NGX_DECLINED : rc;
 }
 
 
 /*
- * The answer of the module for a request: NGX_OK, or the status to finalize it with (and a
- * WWW-Authenticate challenge, RFC 6750 §3). With "deny_only", a malformed Authorization header
- * is a 401 like any other denial rather than a 400.
+ * The answer of the module for a request: NGX_OK, or the status to finalize it
+ * with (and a WWW-Authenticate challenge, RFC 6750 §3). With "deny_only", a
+ * malformed Authorization header is a 401 like any other denial rather than a
+ * 400.
  */
 
 static ngx_int_t
-ngx_http_tollgate_check(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf,
-    ngx_uint_t deny_only)
+ngx_http_tollgate_check(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_uint_t deny_only)
 {
     ngx_http_tollgate_ctx_t  *ctx;
 
@@ -166,8 +172,9 @@ ngx_http_tollgate_check(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlc
                       "tollgate: malformed Authorization header");
 
         /*
-         * With "satisfy any" this is a "no", like any other: another access module may
-         * still let the request in. Alone, it is the 400 of RFC 6750 §3.1.
+         * With "satisfy any" this is a "no", like any other: another access
+         * module may still let the request in. Alone, it is the 400 of RFC 6750
+         * §3.1.
          */
 
         return ngx_http_tollgate_challenge(r, tlcf,
@@ -208,12 +215,13 @@ ngx_http_tollgate_check(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlc
 
 
 /*
- * The verdict of the request under the current location's configuration: variables read it
- * through here too. NULL on an allocation failure.
+ * The verdict of the request under the current location's configuration:
+ * variables read it through here too. NULL on an allocation failure.
  */
 
 static ngx_http_tollgate_ctx_t *
-ngx_http_tollgate_verdict(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf)
+ngx_http_tollgate_verdict(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf)
 {
     ngx_int_t                 rc;
     ngx_str_t                 token;
@@ -231,7 +239,10 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *t
            && ctx->verifier == tlcf->verifier
            && ctx->source == tlcf->token;
 
-    /* the Authorization header the verdict was made from, unchanged: the same token */
+    /*
+     * the Authorization header the verdict was made from, unchanged: the same
+     * token
+     */
 
     if (same
         && tlcf->token == NULL
@@ -265,9 +276,9 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *t
     }
 
     /*
-     * A new verdict: values nginx cached for this request's $jwt_* variables belonged to
-     * the last one. Claims already handed out stay valid: their scratch is not reused
-     * before the request ends.
+     * A new verdict: values nginx cached for this request's $jwt_* variables
+     * belonged to the last one. Claims already handed out stay valid: their
+     * scratch is not reused before the request ends.
      */
 
     ngx_http_tollgate_forget_variables(r);
@@ -318,13 +329,17 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *t
     ctx->status = status;
 
     /*
-     * A rejected header token that is not even a b64token (RFC 6750 §2.1) makes the request
-     * malformed rather than the token invalid. Checked only after a rejection, so a good
-     * token is scanned once, by the verifier.
+     * A rejected header token that is not even a b64token (RFC 6750 §2.1) makes
+     * the request malformed rather than the token invalid. Checked only after a
+     * rejection, so a good token is scanned once, by the verifier.
      */
 
-    ctx->outcome = (tlcf->token == NULL && !ngx_http_tollgate_is_b64token(&token))
-                   ? NGX_HTTP_TOLLGATE_MALFORMED : NGX_HTTP_TOLLGATE_REJECTED;
+    if (tlcf->token == NULL && !ngx_http_tollgate_is_b64token(&token)) {
+        ctx->outcome = NGX_HTTP_TOLLGATE_MALFORMED;
+
+    } else {
+        ctx->outcome = NGX_HTTP_TOLLGATE_REJECTED;
+    }
 
     return ctx;
 
@@ -339,9 +354,9 @@ reuse:
 
 
 /*
- * The verdict the variables of this request see: the location's, verified on first use;
- * in a subrequest to a location without auth_jwt, the main request's (if it has one).
- * NGX_DECLINED: none.
+ * The verdict the variables of this request see: the location's, verified on
+ * first use; in a subrequest to a location without auth_jwt, the main request's
+ * (if it has one). NGX_DECLINED: none.
  */
 
 ngx_int_t
@@ -389,13 +404,13 @@ ngx_http_tollgate_status_name(ngx_http_tollgate_ctx_t *ctx)
 
 
 /*
- * NGX_OK: a token; NGX_DECLINED: no bearer credentials; NGX_ABORT: a malformed Authorization
- * header; NGX_ERROR.
+ * NGX_OK: a token; NGX_DECLINED: no bearer credentials; NGX_ABORT: a malformed
+ * Authorization header; NGX_ERROR.
  */
 
 static ngx_int_t
-ngx_http_tollgate_token(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf,
-    ngx_str_t *token)
+ngx_http_tollgate_token(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token)
 {
     if (tlcf->token == NULL) {
         return ngx_http_tollgate_bearer(r, token);
@@ -410,8 +425,9 @@ ngx_http_tollgate_token(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlc
 
 
 /*
- * Finds the token in "Authorization: Bearer <b64token>" (RFC 6750 §2.1), without the
- * optional whitespace around it (SP and HTAB, RFC 9110 §5.6.3): nginx trims only spaces.
+ * Finds the token in "Authorization: Bearer <b64token>" (RFC 6750 §2.1),
+ * without the optional whitespace around it (SP and HTAB, RFC 9110 §5.6.3):
+ * nginx trims only spaces.
  */
 
 static ngx_int_t
@@ -431,8 +447,10 @@ ngx_http_tollgate_bearer(ngx_http_request_t *r, ngx_str_t *token)
     p = h->value.data;
     last = p + h->value.len;
 
-    /* the scheme is case-insensitive; "| 0x20" lowercases a letter and only a letter's
-       two cases give that letter */
+    /*
+     * the scheme is case-insensitive; "| 0x20" lowercases a letter, and only
+     * that letter's two cases give it
+     */
 
     if (h->value.len < sizeof("Bearer") - 1
         || (p[0] | 0x20) != 'b' || (p[1] | 0x20) != 'e' || (p[2] | 0x20) != 'a'
@@ -491,8 +509,8 @@ ngx_http_tollgate_is_b64token(ngx_str_t *token)
 /* auth_jwt_require: every value must hold, after the token verified */
 
 static ngx_int_t
-ngx_http_tollgate_require(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf,
-    ngx_http_tollgate_ctx_t *ctx)
+ngx_http_tollgate_require(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_http_tollgate_ctx_t *ctx)
 {
     ngx_uint_t                          i, j, falsy;
     ngx_http_tollgate_require_t        *rule;
@@ -540,9 +558,10 @@ ngx_http_tollgate_require(ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *t
 
 
 /*
- * Whether a required value fails. A value that is one claim ($jwt_claim_<name> alone) fails
- * when the claim is absent, null, false, a number equal to zero, "" or "0", [] or {}; any
- * other value, as text, when it is empty or "0" (NGINX Plus's rule).
+ * Whether a required value fails. A value that is one claim ($jwt_claim_<name>
+ * alone) fails when the claim is absent, null, false, a number equal to zero,
+ * "" or "0", [] or {}; any other value, as text, when it is empty or "0" (NGINX
+ * Plus's rule).
  */
 
 static ngx_uint_t
@@ -604,7 +623,10 @@ ngx_http_tollgate_falsy(ngx_http_request_t *r, ngx_http_tollgate_ctx_t *ctx,
 }
 
 
-/* whether an array claim has no elements: its text alone cannot tell [] from [""] */
+/*
+ * whether an array claim has no elements: its text alone cannot tell [] from
+ * [""]
+ */
 
 static ngx_uint_t
 ngx_http_tollgate_empty_array(ngx_http_tollgate_ctx_t *ctx,
@@ -709,10 +731,11 @@ ngx_http_tollgate_challenge(ngx_http_request_t *r,
 
 
 /*
- * Scratch memory for a verification, whose claims must outlive it: variables are read when
- * the request is proxied and logged. Each worker keeps released scratches for reuse instead
- * of allocating 16 KiB per request, prepared once (tollgate_scratch_init) so a verification
- * does not initialise them again; a request pool cleanup gives them back.
+ * Scratch memory for a verification, whose claims must outlive it: variables
+ * are read when the request is proxied and logged. Each worker keeps released
+ * scratches for reuse instead of allocating 16 KiB per request, prepared once
+ * (tollgate_scratch_init) so a verification does not initialise them again; a
+ * request pool cleanup gives them back.
  */
 
 static tollgate_scratch *

@@ -1,8 +1,8 @@
 
 /*
- * Key sources: where a verifier's keys come from. Today that is JWKS files, read and checked
- * when the configuration is read, so `nginx -t` reports a bad file with the reason and the key
- * it concerns; a reload reads them again.
+ * Key sources: where a verifier's keys come from. Today that is JWKS files,
+ * read and checked when the configuration is read, so `nginx -t` reports a bad
+ * file with the reason and the key it concerns; a reload reads them again.
  */
 
 
@@ -16,7 +16,10 @@ static ngx_int_t ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path,
     ngx_str_t *jwks);
 
 
-/* reads the JWKS file "name" into "jwks" (in the configuration's pool) and checks it */
+/*
+ * reads the JWKS file "name" into "jwks" (in the configuration's pool) and
+ * checks it
+ */
 
 ngx_int_t
 ngx_http_tollgate_read_key_file(ngx_conf_t *cf, ngx_str_t *name,
@@ -125,8 +128,9 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
 
 
 /*
- * A key set of every file's keys. On failure "file" is the index of the file that could not
- * be added (files are checked one by one when read; together they can still clash).
+ * A key set of every file's keys. On failure "file" is the index of the file
+ * that could not be added (files are checked one by one when read; together
+ * they can still clash).
  */
 
 tollgate_status

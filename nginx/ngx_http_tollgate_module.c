@@ -1,11 +1,12 @@
 
 /*
- * ngx_http_tollgate_module: lets a request through only with a valid OAuth 2.0 bearer token
- * (a JWS, RFC 9068), verified locally by libtollgate.
+ * ngx_http_tollgate_module: lets a request through only with a valid OAuth 2.0
+ * bearer token (a JWS, RFC 9068), verified locally by libtollgate.
  *
- * This file holds the directives, which follow NGINX Plus's auth_jwt family (README.md lists
- * the differences), and the configuration they make. A value that would weaken a check (an
- * empty issuer, a leeway that would wrap) is refused at its line, never adjusted.
+ * This file holds the directives, which follow NGINX Plus's auth_jwt family
+ * (README.md lists the differences), and the configuration they make. A value
+ * that would weaken a check (an empty issuer, a leeway that would wrap) is
+ * refused at its line, never adjusted.
  */
 
 
@@ -344,7 +345,9 @@ ngx_http_tollgate_auth_jwt(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* auth_jwt_key_file path: read and checked now, so nginx -t reports a bad file */
+/*
+ * auth_jwt_key_file path: read and checked now, so nginx -t reports a bad file
+ */
 
 static char *
 ngx_http_tollgate_auth_jwt_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -432,12 +435,14 @@ ngx_http_tollgate_auth_jwt_require_scope(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * auth_jwt_leeway time: at most TOLLGATE_MAX_LEEWAY seconds. Checked here, on the parsed
- * value: narrowing it to the 32 bits the policy takes would wrap 4294967596s to 300s.
+ * auth_jwt_leeway time: at most TOLLGATE_MAX_LEEWAY seconds. Checked here, on
+ * the parsed value: narrowing it to the 32 bits the policy takes would wrap
+ * 4294967596s to 300s.
  */
 
 static char *
-ngx_http_tollgate_auth_jwt_leeway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_tollgate_auth_jwt_leeway(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
 {
     ngx_http_tollgate_loc_conf_t *tlcf = conf;
 
@@ -467,8 +472,9 @@ ngx_http_tollgate_auth_jwt_leeway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf
 
 
 /*
- * auth_jwt_type typ: a required header "typ". NGINX Plus's "signed" (any JWS) says so
- * explicitly, overriding an inherited type; "encrypted" and "nested" are not verified here.
+ * auth_jwt_type typ: a required header "typ". NGINX Plus's "signed" (any JWS)
+ * says so explicitly, overriding an inherited type; "encrypted" and "nested"
+ * are not verified here.
  */
 
 static char *
@@ -509,12 +515,14 @@ ngx_http_tollgate_auth_jwt_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * auth_jwt_require $value ... [error=401|403]. A value that is one claim or header
- * parameter alone is also judged by its JSON type (see ngx_http_tollgate_falsy).
+ * auth_jwt_require $value ... [error=401|403]. A value that is one claim or
+ * header parameter alone is also judged by its JSON type (see
+ * ngx_http_tollgate_falsy).
  */
 
 static char *
-ngx_http_tollgate_auth_jwt_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_tollgate_auth_jwt_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
 {
     ngx_http_tollgate_loc_conf_t *tlcf = conf;
 
@@ -679,7 +687,8 @@ ngx_http_tollgate_auth_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /* whether a compiled value reads one of this module's variables */
 
 static ngx_uint_t
-ngx_http_tollgate_uses_own_variable(ngx_conf_t *cf, ngx_http_complex_value_t *cv)
+ngx_http_tollgate_uses_own_variable(ngx_conf_t *cf,
+    ngx_http_complex_value_t *cv)
 {
     ngx_uint_t                 *index;
     ngx_str_t                  *name;
@@ -724,7 +733,9 @@ ngx_http_tollgate_is_variable_name(ngx_str_t *name)
     for (p = name->data; p < last; p++) {
         c = (u_char) (*p | 0x20);
 
-        if (!((c >= 'a' && c <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) {
+        if (!((c >= 'a' && c <= 'z') || (*p >= '0' && *p <= '9')
+              || *p == '_'))
+        {
             return 0;
         }
     }
@@ -768,9 +779,9 @@ ngx_http_tollgate_push_value(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * Checks a policy value where it is written, whether or not a location turns auth_jwt on:
- * empty never (it would switch a check off or match nothing), and what the verifier would
- * refuse (too long, not a scope-token) with its reason.
+ * Checks a policy value where it is written, whether or not a location turns
+ * auth_jwt on: empty never (it would switch a check off or match nothing), and
+ * what the verifier would refuse (too long, not a scope-token) with its reason.
  */
 
 static char *

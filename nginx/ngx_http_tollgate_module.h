@@ -1,13 +1,15 @@
 
 /*
- * ngx_http_tollgate_module: what its files share. The module lets a request through only with
- * a valid OAuth 2.0 bearer token (a JWS, RFC 9068), verified locally by libtollgate.
+ * ngx_http_tollgate_module: what its files share. The module lets a request
+ * through only with a valid OAuth 2.0 bearer token (a JWS, RFC 9068), verified
+ * locally by libtollgate.
  *
- *   ngx_http_tollgate_module.c     directives, configuration, the module itself
- *   ngx_http_tollgate_keys.c       key sources: key files, read and checked with the config
- *   ngx_http_tollgate_verifier.c   verifiers shared between locations, per-worker caches
- *   ngx_http_tollgate_handler.c    the request path: verdicts, access and subrequest checks
- *   ngx_http_tollgate_variables.c  $jwt_claim_*, $jwt_header_*, $jwt_payload, $jwt_status
+ *   ngx_http_tollgate_module.c     directives, configuration, module tables
+ *   ngx_http_tollgate_keys.c       key sources: key files, read with the config
+ *   ngx_http_tollgate_verifier.c   shared verifiers, per-worker token caches
+ *   ngx_http_tollgate_handler.c    the request path: verdicts and checks
+ *   ngx_http_tollgate_variables.c  $jwt_claim_*, $jwt_header_*, $jwt_payload,
+ *                                  $jwt_status
  */
 
 
@@ -26,40 +28,44 @@
 
 
 /*
- * One verifier per distinct key set and policy, shared by every location that has them: the
- * values it was built from are its identity.
+ * One verifier per distinct key set and policy, shared by every location that
+ * has them: the values it was built from are its identity. The arrays are of
+ * ngx_str_t; "jwks" holds the key files' contents.
  */
 
 typedef struct {
-    ngx_array_t                   *jwks;         /* of ngx_str_t: key file contents */
+    ngx_array_t                   *jwks;
     ngx_str_t                      issuer;
-    ngx_array_t                   *audiences;    /* of ngx_str_t */
+    ngx_array_t                   *audiences;
     time_t                         leeway;
     ngx_str_t                      type;
-    ngx_array_t                   *scopes;       /* of ngx_str_t */
+    ngx_array_t                   *scopes;
 
     tollgate_verifier             *verifier;
-    ngx_str_t                      scope_hint;   /* the scopes, space-separated */
+    ngx_str_t                      scope_hint;  /* space-separated scopes */
 } ngx_http_tollgate_verifier_t;
 
 
 /*
- * The token cache of one verifier and size. Made by each worker when it first verifies with
- * it: the master never holds one, so configuration costs no cache memory.
+ * The token cache of one verifier and size. Made by each worker when it first
+ * verifies with it: the master never holds one, so configuration costs no cache
+ * memory.
  */
 
 typedef struct {
     ngx_http_tollgate_verifier_t  *verifier;
     size_t                         slots;
-    tollgate_cache                *cache;        /* this worker's; NULL until first used */
-    ngx_uint_t                     failed;       /* could not be made: verify uncached */
+    tollgate_cache                *cache;       /* NULL until first used */
+    ngx_uint_t                     failed;      /* not made: verify uncached */
 } ngx_http_tollgate_cache_t;
 
 
+/* of pointers to the above, and of the indexes of the $jwt_* variables */
+
 typedef struct {
-    ngx_array_t                    verifiers;    /* of ngx_http_tollgate_verifier_t * */
-    ngx_array_t                    caches;       /* of ngx_http_tollgate_cache_t * */
-    ngx_array_t                    variables;    /* of ngx_uint_t: indexes of $jwt_* */
+    ngx_array_t                    verifiers;
+    ngx_array_t                    caches;
+    ngx_array_t                    variables;
 } ngx_http_tollgate_main_conf_t;
 
 
@@ -68,65 +74,69 @@ typedef struct {
 #define NGX_HTTP_TOLLGATE_HEADER  1
 
 
-/* one value of auth_jwt_require */
+/*
+ * One value of auth_jwt_require; "claim" is set when the value is one
+ * $jwt_claim_<name> or $jwt_header_<name> alone.
+ */
 
 typedef struct {
     ngx_http_complex_value_t       value;
-    ngx_str_t                      claim;        /* set when the value is $jwt_claim_<name>
-                                                    or $jwt_header_<name> alone */
+    ngx_str_t                      claim;
     ngx_uint_t                     part;
 } ngx_http_tollgate_require_value_t;
 
 
 typedef struct {
-    ngx_array_t                   *values;       /* of ngx_http_tollgate_require_value_t */
-    ngx_uint_t                     status;       /* 401 or 403 */
+    ngx_array_t                   *values;      /* of require values */
+    ngx_uint_t                     status;      /* 401 or 403 */
 } ngx_http_tollgate_require_t;
 
 
 typedef struct {
     ngx_flag_t                     enabled;
     ngx_str_t                      realm;
-    ngx_http_complex_value_t      *token;        /* token=, or NULL for Authorization */
+    ngx_http_complex_value_t      *token;       /* NULL: Authorization */
 
-    ngx_array_t                   *jwks;         /* of ngx_str_t: key file contents */
+    ngx_array_t                   *jwks;        /* of ngx_str_t, as above */
     ngx_str_t                      issuer;
-    ngx_array_t                   *audiences;    /* of ngx_str_t */
+    ngx_array_t                   *audiences;
     time_t                         leeway;
-    ngx_str_t                      type;         /* "" after "signed": no typ check */
-    ngx_array_t                   *scopes;       /* of ngx_str_t */
-    ngx_array_t                   *requires;     /* of ngx_http_tollgate_require_t */
-    ngx_int_t                      cache_slots;  /* 0: no cache */
+    ngx_str_t                      type;        /* "" after "signed" */
+    ngx_array_t                   *scopes;
+    ngx_array_t                   *requires;
+    ngx_int_t                      cache_slots; /* 0: no cache */
 
-    ngx_http_tollgate_verifier_t  *verifier;     /* when enabled */
-    ngx_http_tollgate_cache_t     *cache;        /* when enabled with a cache */
+    ngx_http_tollgate_verifier_t  *verifier;    /* when enabled */
+    ngx_http_tollgate_cache_t     *cache;       /* when enabled with a cache */
 } ngx_http_tollgate_loc_conf_t;
 
 
 /* what became of the token a request presented */
 #define NGX_HTTP_TOLLGATE_VERIFIED   0
 #define NGX_HTTP_TOLLGATE_MISSING    1   /* no bearer credentials */
-#define NGX_HTTP_TOLLGATE_MALFORMED  2   /* Authorization: Bearer without a b64token */
+#define NGX_HTTP_TOLLGATE_MALFORMED  2   /* Bearer without a b64token */
 #define NGX_HTTP_TOLLGATE_REJECTED   3
 
 
 /*
- * A request's verdict: made on first need (a $jwt_* variable in any phase, or the check),
- * kept for the rest of the request, and made again only for another verifier, token source
- * or token. Internal redirects start over: nginx clears the module contexts.
+ * A request's verdict: made on first need (a $jwt_* variable in any phase, or
+ * the check), kept for the rest of the request, and made again only for another
+ * verifier, token source or token. Internal redirects start over: nginx clears
+ * the module contexts. "header" and "header_value" are the Authorization
+ * header it was made from, as it was.
  */
 
 typedef struct {
     ngx_http_tollgate_verifier_t  *verifier;
     ngx_http_complex_value_t      *source;
     ngx_str_t                      token;
-    ngx_table_elt_t               *header;       /* Authorization, as it was */
+    ngx_table_elt_t               *header;
     ngx_str_t                      header_value;
 
     ngx_uint_t                     outcome;
-    tollgate_status                status;       /* when REJECTED or MALFORMED */
-    const tollgate_claims         *claims;       /* when VERIFIED */
-    ngx_str_t                      payload;      /* $jwt_payload, once rendered */
+    tollgate_status                status;      /* REJECTED, MALFORMED */
+    const tollgate_claims         *claims;      /* VERIFIED */
+    ngx_str_t                      payload;     /* $jwt_payload, rendered */
 
     unsigned                       require_failed:1;
 } ngx_http_tollgate_ctx_t;

@@ -2,15 +2,17 @@
 /*
  * $jwt_claim_<name>, $jwt_header_<name>, $jwt_payload and $jwt_status.
  *
- * A claim is attacker-influenced text even when signed, and these values go into HTTP headers,
- * logs and maps. So a value whose text would hold a control byte (below 0x20, or 0x7f: CR, LF,
- * NUL, HTAB, DEL, from JSON escapes or raw whitespace) is not found, and the module logs the
- * claim's name at info, never its value. JSON values (objects, $jwt_payload) are rendered
- * without insignificant whitespace.
+ * A claim is attacker-influenced text even when signed, and these values go
+ * into HTTP headers, logs and maps. So a value whose text would hold a control
+ * byte (below 0x20, or 0x7f: CR, LF, NUL, HTAB, DEL, from JSON escapes or raw
+ * whitespace) is not found, and the module logs the claim's name at info, never
+ * its value. JSON values (objects, $jwt_payload) are rendered without
+ * insignificant whitespace.
  *
- * The variables are not cacheable: nginx shares variable values between a request and its
- * subrequests and keeps them across internal redirects, while a verdict belongs to one
- * location's configuration and token. Each use asks the request's verdict, which is made once.
+ * The variables are not cacheable: nginx shares variable values between a
+ * request and its subrequests and keeps them across internal redirects, while a
+ * verdict belongs to one location's configuration and token. Each use asks the
+ * request's verdict, which is made once.
  */
 
 
@@ -70,8 +72,8 @@ ngx_http_tollgate_add_variables(ngx_conf_t *cf)
 
 
 /*
- * Notes where nginx keeps the values of this module's variables in a request, so a new
- * verdict can drop them (see ngx_http_tollgate_forget_variables).
+ * Notes where nginx keeps the values of this module's variables in a request,
+ * so a new verdict can drop them (see ngx_http_tollgate_forget_variables).
  */
 
 ngx_int_t
@@ -111,7 +113,10 @@ ngx_http_tollgate_find_variables(ngx_cycle_t *cycle)
 }
 
 
-/* the get functions (such as the log module's) return a kept value without asking again */
+/*
+ * the get functions (such as the log module's) return a kept value without
+ * asking again
+ */
 
 void
 ngx_http_tollgate_forget_variables(ngx_http_request_t *r)
@@ -131,9 +136,10 @@ ngx_http_tollgate_forget_variables(ngx_http_request_t *r)
 
 
 /*
- * A claim or header parameter as text: a string unescaped, an array's elements joined with
- * ",", an object as compact JSON, anything else as its JSON text. NGX_DECLINED when it is
- * absent, or its text holds a control byte (logged by name).
+ * A claim or header parameter as text: a string unescaped, an array's elements
+ * joined with ",", an object as compact JSON, anything else as its JSON text.
+ * NGX_DECLINED when it is absent, or its text holds a control byte (logged by
+ * name).
  */
 
 ngx_int_t
@@ -255,7 +261,8 @@ ngx_http_tollgate_header_variable(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_tollgate_text_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, ngx_str_t *var, size_t prefix, ngx_uint_t part)
+    ngx_http_variable_value_t *v, ngx_str_t *var, size_t prefix,
+    ngx_uint_t part)
 {
     ngx_int_t                 rc;
     ngx_str_t                 name, text;
@@ -381,8 +388,9 @@ ngx_http_tollgate_status_variable(ngx_http_request_t *r,
 
 
 /*
- * JSON without insignificant whitespace (RFC 8259 §2: SP, HTAB, LF and CR between tokens);
- * strings are kept as signed, escapes and all. Copies only when there is whitespace to drop.
+ * JSON without insignificant whitespace (RFC 8259 §2: SP, HTAB, LF and CR
+ * between tokens); strings are kept as signed, escapes and all. Copies only
+ * when there is whitespace to drop.
  */
 
 static ngx_int_t
@@ -453,7 +461,10 @@ ngx_http_tollgate_json(ngx_http_request_t *r, ngx_str_t *json)
 }
 
 
-/* whether text holds a byte below 0x20 or 0x7f; eight bytes at a time, as every use pays it */
+/*
+ * whether text holds a byte below 0x20 or 0x7f; eight bytes at a time, as every
+ * use pays it
+ */
 
 static ngx_uint_t
 ngx_http_tollgate_has_control(ngx_str_t *text)
@@ -467,7 +478,10 @@ ngx_http_tollgate_has_control(ngx_str_t *text)
     for ( /* void */ ; last - p >= 8; p += 8) {
         ngx_memcpy(&w, p, 8);
 
-        /* a byte below 0x20, or a zero byte in w ^ 0x7f..., sets that byte's top bit */
+        /*
+         * a byte below 0x20, or a zero byte in w ^ 0x7f..., sets that byte's
+         * top bit
+         */
 
         del = w ^ 0x7f7f7f7f7f7f7f7fULL;
 

@@ -1,12 +1,14 @@
 
 /*
- * Verifiers and token caches. A verifier is built once per distinct key set and policy and
- * shared by every location that has them (with auth_jwt at http level, one for all servers),
- * in the configuration's pool, wiped by a pool cleanup when that configuration goes away.
+ * Verifiers and token caches. A verifier is built once per distinct key set and
+ * policy and shared by every location that has them (with auth_jwt at http
+ * level, one for all servers), in the configuration's pool, wiped by a pool
+ * cleanup when that configuration goes away.
  *
- * A token cache belongs to one verifier and size, and is made by each worker when it first
- * verifies with it: never in the master, so reading a configuration costs no cache memory,
- * and a worker pays only for the caches it uses.
+ * A token cache belongs to one verifier and size, and is made by each worker
+ * when it first verifies with it: never in the master, so reading a
+ * configuration costs no cache memory, and a worker pays only for the caches it
+ * uses.
  */
 
 
@@ -30,10 +32,14 @@ static void ngx_http_tollgate_cleanup_verifier(void *data);
 static void ngx_http_tollgate_cleanup_cache(void *data);
 
 
-/* finds or builds the verifier (and the cache) of a merged location configuration */
+/*
+ * finds or builds the verifier (and the cache) of a merged location
+ * configuration
+ */
 
 char *
-ngx_http_tollgate_use_verifier(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
+ngx_http_tollgate_use_verifier(ngx_conf_t *cf,
+    ngx_http_tollgate_loc_conf_t *tlcf)
 {
     ngx_uint_t                       i;
     ngx_http_tollgate_verifier_t   **v;
@@ -92,7 +98,9 @@ ngx_http_tollgate_same(ngx_http_tollgate_verifier_t *v,
 }
 
 
-/* by content: inherited values share their memory, repeated ones are compared */
+/*
+ * by content: inherited values share their memory, repeated ones are compared
+ */
 
 static ngx_uint_t
 ngx_http_tollgate_same_str(ngx_str_t *a, ngx_str_t *b)
@@ -135,7 +143,7 @@ ngx_http_tollgate_build(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
     void                          *mem;
     ngx_str_t                     *s;
     ngx_int_t                      file;
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, n;
     const char                    *what;
     tollgate_status                rc;
     tollgate_policy               *policy;
@@ -172,7 +180,10 @@ ngx_http_tollgate_build(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
     what = "auth_jwt";
     rc = tollgate_policy_new(&policy);
 
-    /* the directives checked their values; together they can still exceed a limit */
+    /*
+     * the directives checked their values; together they can still exceed a
+     * limit
+     */
 
     if (rc == TOLLGATE_STATUS_OK && tlcf->issuer.len) {
         what = "auth_jwt_issuer";
@@ -193,7 +204,9 @@ ngx_http_tollgate_build(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
 
     if (tlcf->audiences) {
         s = tlcf->audiences->elts;
-        for (i = 0; rc == TOLLGATE_STATUS_OK && i < tlcf->audiences->nelts; i++) {
+        n = tlcf->audiences->nelts;
+
+        for (i = 0; rc == TOLLGATE_STATUS_OK && i < n; i++) {
             what = "auth_jwt_audience";
             rc = tollgate_policy_add_audience(policy,
                                               ngx_http_tollgate_str(&s[i]));
@@ -202,7 +215,9 @@ ngx_http_tollgate_build(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
 
     if (tlcf->scopes) {
         s = tlcf->scopes->elts;
-        for (i = 0; rc == TOLLGATE_STATUS_OK && i < tlcf->scopes->nelts; i++) {
+        n = tlcf->scopes->nelts;
+
+        for (i = 0; rc == TOLLGATE_STATUS_OK && i < n; i++) {
             what = "auth_jwt_require_scope";
             rc = tollgate_policy_add_scope(policy,
                                            ngx_http_tollgate_str(&s[i]));
@@ -338,8 +353,8 @@ ngx_http_tollgate_use_cache(ngx_conf_t *cf, ngx_http_tollgate_verifier_t *v,
 
 
 /*
- * A client sends the same token until it expires: the cache answers a repeated token after
- * checking its time claims again.
+ * A client sends the same token until it expires: the cache answers a repeated
+ * token after checking its time claims again.
  */
 
 tollgate_status

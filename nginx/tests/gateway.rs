@@ -690,6 +690,24 @@ fn jwt_status_names_the_verdict_for_logs_and_maps() {
 }
 
 #[test]
+fn nginx_itself_logs_a_too_long_authorization_header_at_info_with_the_token() {
+    // The other reason for `notice`: a line over large_client_header_buffers (8k here).
+    let Some(e) = env(&["k1"]) else { return };
+    let long = format!("Bearer {}", "tok".repeat(3000));
+    let response = raw_get(e.gateway.port, "/api/items", long.as_bytes());
+    assert!(raw_status(&response) >= 400);
+    let log = e.gateway.error_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("too long header line"))
+        .expect("nginx logs the long line");
+    assert!(
+        line.contains("[info]") && line.contains(&long[..1000]),
+        "{line}"
+    );
+}
+
+#[test]
 fn nginx_itself_logs_a_duplicate_authorization_header_at_info_with_the_token() {
     // Why README.md recommends `error_log … notice` for a gateway: this line is nginx's own.
     let Some(e) = env(&["k1"]) else { return };

@@ -260,7 +260,8 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
 
     if (same
         && ctx->token.len == token.len
-        && (ctx->token.data == token.data
+        && (token.len == 0
+            || ctx->token.data == token.data
             || ngx_memcmp(ctx->token.data, token.data, token.len) == 0))
     {
         goto reuse;

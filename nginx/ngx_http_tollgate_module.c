@@ -47,6 +47,7 @@ static char *ngx_http_tollgate_push_value(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_array_t **values, ngx_http_tollgate_policy_set_pt set);
 static ngx_uint_t ngx_http_tollgate_uses_own_variable(ngx_conf_t *cf,
     ngx_http_complex_value_t *cv);
+static ngx_uint_t ngx_http_tollgate_starts(ngx_str_t *name, const char *prefix);
 static ngx_uint_t ngx_http_tollgate_is_variable_name(ngx_str_t *name);
 
 
@@ -705,21 +706,31 @@ ngx_http_tollgate_uses_own_variable(ngx_conf_t *cf,
     for (index = cv->flushes; *index != (ngx_uint_t) -1; index++) {
         name = &v[*index].name;
 
-        if (name->len >= sizeof("jwt_") - 1
-            && (ngx_strncmp(name->data, "jwt_claim_", sizeof("jwt_claim_") - 1)
-                == 0
-                || ngx_strncmp(name->data, "jwt_header_",
-                               sizeof("jwt_header_") - 1) == 0
-                || (name->len == sizeof("jwt_payload") - 1
-                    && ngx_strncmp(name->data, "jwt_payload", name->len) == 0)
-                || (name->len == sizeof("jwt_status") - 1
-                    && ngx_strncmp(name->data, "jwt_status", name->len) == 0)))
+        if (ngx_http_tollgate_starts(name, "jwt_claim_")
+            || ngx_http_tollgate_starts(name, "jwt_header_")
+            || (name->len == sizeof("jwt_payload") - 1
+                && ngx_http_tollgate_starts(name, "jwt_payload"))
+            || (name->len == sizeof("jwt_status") - 1
+                && ngx_http_tollgate_starts(name, "jwt_status")))
         {
             return 1;
         }
     }
 
     return 0;
+}
+
+
+/* variable names are lowercase */
+
+static ngx_uint_t
+ngx_http_tollgate_starts(ngx_str_t *name, const char *prefix)
+{
+    size_t  len;
+
+    len = ngx_strlen(prefix);
+
+    return name->len >= len && ngx_memcmp(name->data, prefix, len) == 0;
 }
 
 

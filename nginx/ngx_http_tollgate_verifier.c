@@ -106,7 +106,9 @@ static ngx_uint_t
 ngx_http_tollgate_same_str(ngx_str_t *a, ngx_str_t *b)
 {
     return a->len == b->len
-           && (a->data == b->data || ngx_memcmp(a->data, b->data, a->len) == 0);
+           && (a->len == 0
+               || a->data == b->data
+               || ngx_memcmp(a->data, b->data, a->len) == 0);
 }
 
 

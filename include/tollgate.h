@@ -43,6 +43,11 @@
 #define TOLLGATE_VERIFIER_ALIGN 8
 
 /**
+ * Most seconds of leeway a policy accepts.
+ */
+#define TOLLGATE_MAX_LEEWAY 300
+
+/**
  * Bytes of scratch memory one verification needs (an upper bound that holds across versions).
  */
 #define TOLLGATE_SCRATCH_SIZE 16384
@@ -242,7 +247,7 @@ typedef enum tollgate_status {
    */
   TOLLGATE_STATUS_NO_CLAIMS = 205,
   /**
-   * A length is past what memory can hold.
+   * A length is past what memory can hold, or an input or output overlaps the scratch.
    */
   TOLLGATE_STATUS_INVALID_ARGUMENT = 206,
   /**
@@ -304,6 +309,12 @@ typedef struct tollgate_keyset tollgate_keyset;
  * The claim policy a verifier enforces: issuer, audiences, type, scopes, claims, leeway.
  */
 typedef struct tollgate_policy tollgate_policy;
+
+/**
+ * Scratch memory prepared by `tollgate_scratch_init`, for any number of verifications one
+ * after another. Its address is that of the memory it was made in.
+ */
+typedef struct tollgate_scratch tollgate_scratch;
 
 /**
  * An immutable verifier: keys plus policy. Safe to use from many threads at once.
@@ -608,7 +619,7 @@ enum tollgate_status tollgate_policy_add_required_claim(struct tollgate_policy *
                                                         size_t name_len);
 
 /**
- * Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most 300).
+ * Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most `TOLLGATE_MAX_LEEWAY`).
  */
 enum tollgate_status tollgate_policy_set_leeway(struct tollgate_policy *policy, uint32_t seconds);
 
@@ -645,38 +656,56 @@ enum tollgate_status tollgate_verifier_init(void *mem,
 void tollgate_verifier_free(struct tollgate_verifier *verifier);
 
 /**
- * A short, stable snake_case name for `status` (`"expired"`, `"jwks_weak_key"`,
- * `"null_argument"`, …), for logs and metrics. Static; never NULL.
+ * Prepares `mem` (`mem_len` bytes, at least `TOLLGATE_SCRATCH_SIZE`, aligned to
+ * `TOLLGATE_SCRATCH_ALIGN`; its contents do not matter) as scratch for `tollgate_verify_in`
+ * and `tollgate_verify_cached_in`, which then skip the initialisation `tollgate_verify` does
+ * on every call. `*out` is `mem` itself; the memory stays the caller's (nothing to free) and
+ * must be used by one verification at a time.
  */
-const char *tollgate_status_name(enum tollgate_status status);
+enum tollgate_status tollgate_scratch_init(void *mem,
+                                           size_t mem_len,
+                                           struct tollgate_scratch **out);
 
 /**
- * A one-line description of `status` for people. Static; never NULL.
+ * A short, stable snake_case name for `status` (`"expired"`, `"jwks_weak_key"`,
+ * `"null_argument"`, …), for logs and metrics; `"unknown_status"` for a number that is no
+ * status. Takes any integer. Static; never NULL.
  */
-const char *tollgate_status_str(enum tollgate_status status);
+const char *tollgate_status_name(int status);
+
+/**
+ * A one-line description of `status` for people; `"unknown status"` for a number that is no
+ * status. Takes any integer. Static; never NULL.
+ */
+const char *tollgate_status_str(int status);
 
 /**
  * The RFC 6750 §3.1 error code a resource server sends for a token `status`:
  * `"invalid_token"`, or `"insufficient_scope"` for `TOLLGATE_STATUS_INSUFFICIENT_SCOPE`.
- * For a status that is not about the token (success, configuration, API misuse) it is `""`:
- * send no `error` attribute. Static; never NULL.
+ * For a status that is not about the token (success, configuration, API misuse, or a number
+ * that is no status) it is `""`: send no `error` attribute. Takes any integer. Static; never
+ * NULL.
  */
-const char *tollgate_status_error_code(enum tollgate_status status);
+const char *tollgate_status_error_code(int status);
 
 /**
  * The HTTP status a gateway answers with for `status`: 200 for success, 401 for a rejected
- * token, 403 for insufficient scope, 500 for anything else (configuration or API misuse).
+ * token, 403 for insufficient scope, 500 for anything else (configuration, API misuse, or a
+ * number that is no status). Takes any integer.
  */
-uint16_t tollgate_status_http_status(enum tollgate_status status);
+uint16_t tollgate_status_http_status(int status);
 
 /**
  * Verifies `token` (`token_len` bytes, not NUL-terminated) at `now` (unix seconds) in `scratch`,
  * which must be at least `TOLLGATE_SCRATCH_SIZE` bytes aligned to `TOLLGATE_SCRATCH_ALIGN`; its
- * prior contents do not matter. Allocates nothing.
+ * prior contents do not matter (it may be fresh from `malloc`: it is initialised on every
+ * call; see `tollgate_scratch_init` to do that once). Allocates nothing.
  *
  * On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
  * until the scratch is reused or released. One scratch per concurrent verification; the
- * verifier itself may be shared by any number of threads.
+ * verifier itself may be shared by any number of threads. The token, the verifier and `claims`
+ * must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`
+ * (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
  *
  * Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
  */
@@ -687,6 +716,17 @@ enum tollgate_status tollgate_verify(const struct tollgate_verifier *verifier,
                                      void *scratch,
                                      size_t scratch_len,
                                      const struct tollgate_claims **claims);
+
+/**
+ * `tollgate_verify` in scratch prepared by `tollgate_scratch_init`, without initialising it
+ * again: for a caller that verifies many tokens in the same scratch.
+ */
+enum tollgate_status tollgate_verify_in(const struct tollgate_verifier *verifier,
+                                        const uint8_t *token,
+                                        size_t token_len,
+                                        int64_t now,
+                                        struct tollgate_scratch *scratch,
+                                        const struct tollgate_claims **claims);
 
 /**
  * Creates a cache of `slots` verified tokens (each about 15 KiB; at most
@@ -706,7 +746,8 @@ void tollgate_cache_free(struct tollgate_cache *cache);
 /**
  * `tollgate_verify` through `cache`, with the cache's verifier: a token verified before is
  * answered from the cache after its time claims are checked again; a token that verifies is
- * remembered. The claims are always written to `scratch`, as with `tollgate_verify`.
+ * remembered. The claims are always written to `scratch`, as with `tollgate_verify`, under the
+ * same rules.
  */
 enum tollgate_status tollgate_verify_cached(struct tollgate_cache *cache,
                                             const uint8_t *token,
@@ -715,6 +756,17 @@ enum tollgate_status tollgate_verify_cached(struct tollgate_cache *cache,
                                             void *scratch,
                                             size_t scratch_len,
                                             const struct tollgate_claims **claims);
+
+/**
+ * `tollgate_verify_cached` in scratch prepared by `tollgate_scratch_init`: a repeated token
+ * then costs a comparison and a copy of its claims, nothing more.
+ */
+enum tollgate_status tollgate_verify_cached_in(struct tollgate_cache *cache,
+                                               const uint8_t *token,
+                                               size_t token_len,
+                                               int64_t now,
+                                               struct tollgate_scratch *scratch,
+                                               const struct tollgate_claims **claims);
 
 #ifdef __cplusplus
 }  // extern "C"

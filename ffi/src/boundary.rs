@@ -84,6 +84,13 @@ pub(crate) fn caller_memory<T>(
     Ok(mem.cast::<T>())
 }
 
+/// Whether `len` bytes at `a` and `b_len` bytes at `b` share no byte. Addresses only: nothing is
+/// read.
+pub(crate) fn disjoint(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
+    let (a, b) = (a as usize, b as usize);
+    a_len == 0 || b_len == 0 || a.saturating_add(a_len) <= b || b.saturating_add(b_len) <= a
+}
+
 /// Writes an out-parameter (only ever on success).
 ///
 /// # Safety

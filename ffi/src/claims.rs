@@ -5,7 +5,7 @@
 
 use tollgate::{Claim, Claims, Kind, Scratch};
 
-use crate::boundary::{arg, guard, infallible, text, write_out};
+use crate::boundary::{arg, disjoint, guard, infallible, text, write_out};
 use crate::status::tollgate_status;
 
 /// The claims of a verified token: a view into the scratch memory passed to `tollgate_verify`.
@@ -84,11 +84,26 @@ unsafe fn view<'a>(claims: *const tollgate_claims) -> Result<Claims<'a>, tollgat
     scratch.claims().ok_or(tollgate_status::NoClaims)
 }
 
+/// Refuses an output that lies inside the scratch the claims are read from: writing it would
+/// change memory that is borrowed while it is read.
+fn outside<T>(
+    claims: *const tollgate_claims,
+    out: *const T,
+    len: usize,
+) -> Result<(), tollgate_status> {
+    if disjoint(out.cast(), len, claims.cast(), size_of::<Scratch>()) {
+        Ok(())
+    } else {
+        Err(tollgate_status::InvalidArgument)
+    }
+}
+
 /// Writes a string result to `ptr`/`len`, or returns NotFound for `None`.
 ///
 /// # Safety
 /// Non-NULL out-pointers are writable.
 unsafe fn out_str(
+    claims: *const tollgate_claims,
     found: Option<&str>,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -96,6 +111,8 @@ unsafe fn out_str(
     if ptr.is_null() || len.is_null() {
         return Err(tollgate_status::NullArgument);
     }
+    outside(claims, ptr, size_of::<*const u8>())?;
+    outside(claims, len, size_of::<usize>())?;
     let s = found.ok_or(tollgate_status::NotFound)?;
     // SAFETY: both checked non-NULL; the caller provides writable slots.
     unsafe {
@@ -115,7 +132,7 @@ fn string_claim(
         // SAFETY: the caller passes claims from `tollgate_verify` whose scratch is live.
         let c = unsafe { view(claims) }?;
         // SAFETY: the caller provides writable out-parameters.
-        unsafe { out_str(read(c), ptr, len) }
+        unsafe { out_str(claims, read(c), ptr, len) }
     })
 }
 
@@ -202,7 +219,7 @@ pub extern "C" fn tollgate_claims_alg(
         // SAFETY: the caller passes claims from `tollgate_verify` whose scratch is live.
         let c = unsafe { view(claims) }?;
         // SAFETY: the caller provides writable out-parameters.
-        unsafe { out_str(Some(c.alg().as_str()), ptr, len) }
+        unsafe { out_str(claims, Some(c.alg().as_str()), ptr, len) }
     })
 }
 
@@ -218,6 +235,7 @@ fn date_claim(
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
+        outside(claims, out, size_of::<i64>())?;
         let date = read(c).ok_or(tollgate_status::NotFound)?;
         // SAFETY: checked non-NULL; the caller provides a writable slot.
         unsafe { write_out(out, date) }
@@ -272,7 +290,7 @@ pub extern "C" fn tollgate_claims_aud(
         // SAFETY: the caller passes claims from `tollgate_verify` whose scratch is live.
         let c = unsafe { view(claims) }?;
         // SAFETY: the caller provides writable out-parameters.
-        unsafe { out_str(c.aud().nth(index), ptr, len) }
+        unsafe { out_str(claims, c.aud().nth(index), ptr, len) }
     })
 }
 
@@ -315,6 +333,7 @@ fn get(
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
+        outside(claims, out, size_of::<tollgate_value>())?;
         // SAFETY: the caller passes live claims and `name_len` readable bytes.
         let found = unsafe { lookup(claims, part, name, name_len) }?;
         // SAFETY: checked non-NULL; the caller provides a writable value.
@@ -358,6 +377,10 @@ fn text_of(
         if written.is_null() {
             return Err(tollgate_status::NullArgument);
         }
+        outside(claims, written, size_of::<usize>())?;
+        if !buf.is_null() {
+            outside(claims, buf, buf_len)?;
+        }
         // SAFETY: the caller passes live claims and `name_len` readable bytes.
         let found = unsafe { lookup(claims, part, name, name_len) }?;
         let needed = found.text_len();
@@ -365,8 +388,8 @@ fn text_of(
             if buf_len < needed {
                 return Err(tollgate_status::BufferTooSmall);
             }
-            // SAFETY: non-NULL; the caller provides `buf_len` writable bytes, which do not
-            // overlap the scratch the claim is read from.
+            // SAFETY: non-NULL; the caller provides `buf_len` writable bytes, checked above not
+            // to overlap the scratch the claim is read from.
             let out = unsafe { core::slice::from_raw_parts_mut(buf, buf_len) };
             found
                 .write_text(out)
@@ -430,10 +453,11 @@ pub extern "C" fn tollgate_claims_at(
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
+        outside(claims, out, size_of::<tollgate_value>())?;
         let (n, v) = c.iter().nth(index).ok_or(tollgate_status::NotFound)?;
         // SAFETY: the caller provides writable out-parameters; `out` checked non-NULL.
         unsafe {
-            out_str(Some(n), name, name_len)?;
+            out_str(claims, Some(n), name, name_len)?;
             write_out(out, value(v))
         }
     })
@@ -450,6 +474,6 @@ pub extern "C" fn tollgate_claims_payload_json(
         // SAFETY: the caller passes claims from `tollgate_verify` whose scratch is live.
         let c = unsafe { view(claims) }?;
         // SAFETY: the caller provides writable out-parameters.
-        unsafe { out_str(Some(c.payload_json()), ptr, len) }
+        unsafe { out_str(claims, Some(c.payload_json()), ptr, len) }
     })
 }

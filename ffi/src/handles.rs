@@ -381,7 +381,12 @@ pub extern "C" fn tollgate_policy_add_required_claim(
     set_text(policy, name, name_len, PolicyBuilder::require_claim)
 }
 
-/// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most 300).
+/// Most seconds of leeway a policy accepts.
+pub const TOLLGATE_MAX_LEEWAY: u32 = 300;
+
+const _: () = assert!(TOLLGATE_MAX_LEEWAY == tollgate::MAX_LEEWAY);
+
+/// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most `TOLLGATE_MAX_LEEWAY`).
 #[unsafe(no_mangle)]
 pub extern "C" fn tollgate_policy_set_leeway(
     policy: *mut tollgate_policy,

@@ -8,7 +8,9 @@
 //!   a diagnostic and says so.
 //! - A `const` handle is never mutated: a built verifier may be used from many threads at once.
 //! - Every function catches panics (`TOLLGATE_STATUS_INTERNAL_ERROR`): none crosses into C.
-//! - Verifying allocates nothing: the caller passes scratch memory. Key sets, policies and
+//! - Verifying allocates nothing: the caller passes scratch memory, initialised by the library
+//!   before Rust holds a reference to it (every call, or once with `tollgate_scratch_init`).
+//!   Nothing else a call reads or writes may lie in the scratch. Key sets, policies and
 //!   verifiers can live in caller memory too (`_init`), or on the heap (`_new`).
 #![deny(clippy::undocumented_unsafe_blocks, missing_docs)]
 // The C names are the API.
@@ -20,11 +22,13 @@
 mod boundary;
 mod claims;
 mod handles;
+mod scratch;
 mod status;
 mod verify;
 
 pub use claims::*;
 pub use handles::*;
+pub use scratch::*;
 pub use status::*;
 pub use verify::*;
 

@@ -4,7 +4,7 @@
 //! reuses it. Token errors share their numbers with `tollgate::Error` (1–21), JWKS errors with
 //! `tollgate::JwksErrorKind` (100–112), policy errors with `tollgate::PolicyError` (150–153).
 
-use core::ffi::{CStr, c_char};
+use core::ffi::{CStr, c_char, c_int};
 
 use tollgate::{Error, JwksErrorKind, PolicyError};
 
@@ -104,7 +104,7 @@ pub enum tollgate_status {
     NotFound = 204,
     /// The scratch memory holds no verified token.
     NoClaims = 205,
-    /// A length is past what memory can hold.
+    /// A length is past what memory can hold, or an input or output overlaps the scratch.
     InvalidArgument = 206,
     /// The heap could not provide memory for a handle.
     OutOfMemory = 207,
@@ -184,6 +184,35 @@ enum Meaning {
 }
 
 impl tollgate_status {
+    /// The status numbered `number`, or `None` when no status has that number. C callers may
+    /// pass any integer, so a number becomes an enum only through here.
+    pub fn from_number(number: c_int) -> Option<Self> {
+        use tollgate_status as S;
+        let n = u16::try_from(number).ok()?;
+        if let Some(e) = Error::from_number(n) {
+            return Some(e.into());
+        }
+        if let Some(e) = JwksErrorKind::from_number(n) {
+            return Some(e.into());
+        }
+        if let Some(e) = PolicyError::from_number(n) {
+            return Some(e.into());
+        }
+        Some(match n {
+            0 => S::Ok,
+            200 => S::NullArgument,
+            201 => S::InvalidUtf8,
+            202 => S::BufferTooSmall,
+            203 => S::Misaligned,
+            204 => S::NotFound,
+            205 => S::NoClaims,
+            206 => S::InvalidArgument,
+            207 => S::OutOfMemory,
+            299 => S::InternalError,
+            _ => return None,
+        })
+    }
+
     fn meaning(self) -> Meaning {
         use tollgate_status as S;
         let number = self as u16;
@@ -209,7 +238,7 @@ impl tollgate_status {
             S::NoClaims => (c"no_claims", c"scratch holds no verified token"),
             S::InvalidArgument => (
                 c"invalid_argument",
-                c"a length is past what memory can hold",
+                c"a length is past what memory can hold, or inputs overlap the scratch",
             ),
             S::OutOfMemory => (c"out_of_memory", c"the heap could not provide memory"),
             _ => (c"internal_error", c"internal error in tollgate (a bug)"),
@@ -218,32 +247,41 @@ impl tollgate_status {
     }
 }
 
+/// The meaning of a status number from C; unknown numbers have none.
+fn meaning_of(status: c_int) -> Option<Meaning> {
+    tollgate_status::from_number(status).map(tollgate_status::meaning)
+}
+
 /// A short, stable snake_case name for `status` (`"expired"`, `"jwks_weak_key"`,
-/// `"null_argument"`, …), for logs and metrics. Static; never NULL.
+/// `"null_argument"`, …), for logs and metrics; `"unknown_status"` for a number that is no
+/// status. Takes any integer. Static; never NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_status_name(status: tollgate_status) -> *const c_char {
+pub extern "C" fn tollgate_status_name(status: c_int) -> *const c_char {
     infallible(c"internal_error".as_ptr(), || {
-        match status.meaning() {
-            Meaning::Ok => c"ok",
-            Meaning::Token(e) => e.name_cstr(),
-            Meaning::Jwks(e) => prefixed_jwks_name(e),
-            Meaning::Policy(e) => prefixed_policy_name(e),
-            Meaning::Api(name, _) => name,
+        match meaning_of(status) {
+            None => c"unknown_status",
+            Some(Meaning::Ok) => c"ok",
+            Some(Meaning::Token(e)) => e.name_cstr(),
+            Some(Meaning::Jwks(e)) => prefixed_jwks_name(e),
+            Some(Meaning::Policy(e)) => prefixed_policy_name(e),
+            Some(Meaning::Api(name, _)) => name,
         }
         .as_ptr()
     })
 }
 
-/// A one-line description of `status` for people. Static; never NULL.
+/// A one-line description of `status` for people; `"unknown status"` for a number that is no
+/// status. Takes any integer. Static; never NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_status_str(status: tollgate_status) -> *const c_char {
+pub extern "C" fn tollgate_status_str(status: c_int) -> *const c_char {
     infallible(c"internal error".as_ptr(), || {
-        match status.meaning() {
-            Meaning::Ok => c"success",
-            Meaning::Token(e) => e.description_cstr(),
-            Meaning::Jwks(e) => e.description_cstr(),
-            Meaning::Policy(e) => e.description_cstr(),
-            Meaning::Api(_, description) => description,
+        match meaning_of(status) {
+            None => c"unknown status",
+            Some(Meaning::Ok) => c"success",
+            Some(Meaning::Token(e)) => e.description_cstr(),
+            Some(Meaning::Jwks(e)) => e.description_cstr(),
+            Some(Meaning::Policy(e)) => e.description_cstr(),
+            Some(Meaning::Api(_, description)) => description,
         }
         .as_ptr()
     })
@@ -251,23 +289,25 @@ pub extern "C" fn tollgate_status_str(status: tollgate_status) -> *const c_char 
 
 /// The RFC 6750 §3.1 error code a resource server sends for a token `status`:
 /// `"invalid_token"`, or `"insufficient_scope"` for `TOLLGATE_STATUS_INSUFFICIENT_SCOPE`.
-/// For a status that is not about the token (success, configuration, API misuse) it is `""`:
-/// send no `error` attribute. Static; never NULL.
+/// For a status that is not about the token (success, configuration, API misuse, or a number
+/// that is no status) it is `""`: send no `error` attribute. Takes any integer. Static; never
+/// NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_status_error_code(status: tollgate_status) -> *const c_char {
-    infallible(c"".as_ptr(), || match status.meaning() {
-        Meaning::Token(e) => e.error_code().as_cstr().as_ptr(),
+pub extern "C" fn tollgate_status_error_code(status: c_int) -> *const c_char {
+    infallible(c"".as_ptr(), || match meaning_of(status) {
+        Some(Meaning::Token(e)) => e.error_code().as_cstr().as_ptr(),
         _ => c"".as_ptr(),
     })
 }
 
 /// The HTTP status a gateway answers with for `status`: 200 for success, 401 for a rejected
-/// token, 403 for insufficient scope, 500 for anything else (configuration or API misuse).
+/// token, 403 for insufficient scope, 500 for anything else (configuration, API misuse, or a
+/// number that is no status). Takes any integer.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_status_http_status(status: tollgate_status) -> u16 {
-    infallible(500, || match status.meaning() {
-        Meaning::Ok => 200,
-        Meaning::Token(e) => e.error_code().http_status(),
+pub extern "C" fn tollgate_status_http_status(status: c_int) -> u16 {
+    infallible(500, || match meaning_of(status) {
+        Some(Meaning::Ok) => 200,
+        Some(Meaning::Token(e)) => e.error_code().http_status(),
         _ => 500,
     })
 }

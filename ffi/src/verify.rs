@@ -4,28 +4,22 @@ use core::ffi::c_void;
 
 use tollgate::{CacheSlot, Scratch};
 
-use crate::boundary::{arg, arg_mut, bytes, caller_memory, guard, infallible};
+use crate::boundary::{arg, arg_mut, bytes, guard, infallible};
 use crate::claims::tollgate_claims;
 use crate::handles::tollgate_verifier;
+use crate::scratch::{ScratchArg, out_region, region, tollgate_scratch};
 use crate::status::tollgate_status;
-
-/// Bytes of scratch memory one verification needs (an upper bound that holds across versions).
-pub const TOLLGATE_SCRATCH_SIZE: usize = 16384;
-/// Alignment of scratch memory.
-pub const TOLLGATE_SCRATCH_ALIGN: usize = 8;
-
-const _: () = {
-    assert!(size_of::<Scratch>() <= TOLLGATE_SCRATCH_SIZE);
-    assert!(align_of::<Scratch>() <= TOLLGATE_SCRATCH_ALIGN);
-};
 
 /// Verifies `token` (`token_len` bytes, not NUL-terminated) at `now` (unix seconds) in `scratch`,
 /// which must be at least `TOLLGATE_SCRATCH_SIZE` bytes aligned to `TOLLGATE_SCRATCH_ALIGN`; its
-/// prior contents do not matter. Allocates nothing.
+/// prior contents do not matter (it may be fresh from `malloc`: it is initialised on every
+/// call; see `tollgate_scratch_init` to do that once). Allocates nothing.
 ///
 /// On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
 /// until the scratch is reused or released. One scratch per concurrent verification; the
-/// verifier itself may be shared by any number of threads.
+/// verifier itself may be shared by any number of threads. The token, the verifier and `claims`
+/// must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`
+/// (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
 ///
 /// Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
 #[unsafe(no_mangle)]
@@ -38,28 +32,41 @@ pub extern "C" fn tollgate_verify(
     scratch_len: usize,
     claims: *mut *const tollgate_claims,
 ) -> tollgate_status {
-    guard(|| {
-        // SAFETY: the caller passes a live verifier; it is only read.
-        let verifier = unsafe { arg(verifier) }?;
-        // SAFETY: the caller passes `token_len` readable bytes.
-        let token = unsafe { bytes(token, token_len) }?;
-        let scratch = scratch_arg(scratch, scratch_len)?;
-        verifier.verifier.verify(token, now, scratch)?;
-        point_at_claims(claims, scratch);
-        Ok(())
-    })
+    let scratch = ScratchArg::Raw(scratch, scratch_len);
+    guard(|| verify(verifier, token, token_len, now, scratch, claims))
 }
 
-/// The scratch argument of a verification, checked.
-fn scratch_arg<'a>(
-    scratch: *mut c_void,
-    scratch_len: usize,
-) -> Result<&'a mut Scratch, tollgate_status> {
-    let scratch = caller_memory::<Scratch>(scratch.cast(), scratch_len, TOLLGATE_SCRATCH_SIZE)?;
-    // SAFETY: checked for NULL, size and alignment; the caller gives this thread exclusive use
-    // of the memory for the call. `Scratch` holds only integers and bytes, any bit pattern is
-    // valid, and verification reads nothing it has not written in this call.
-    Ok(unsafe { &mut *scratch })
+/// `tollgate_verify` in scratch prepared by `tollgate_scratch_init`, without initialising it
+/// again: for a caller that verifies many tokens in the same scratch.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_verify_in(
+    verifier: *const tollgate_verifier,
+    token: *const u8,
+    token_len: usize,
+    now: i64,
+    scratch: *mut tollgate_scratch,
+    claims: *mut *const tollgate_claims,
+) -> tollgate_status {
+    let scratch = ScratchArg::Prepared(scratch);
+    guard(|| verify(verifier, token, token_len, now, scratch, claims))
+}
+
+fn verify(
+    verifier: *const tollgate_verifier,
+    token: *const u8,
+    token_len: usize,
+    now: i64,
+    scratch: ScratchArg,
+    claims: *mut *const tollgate_claims,
+) -> Result<(), tollgate_status> {
+    // SAFETY: the caller passes a live verifier; it is only read.
+    let verifier = unsafe { arg(verifier) }?;
+    // SAFETY: the caller passes `token_len` readable bytes.
+    let token = unsafe { bytes(token, token_len) }?;
+    let scratch = scratch.get(&[region(token), region(verifier), out_region(claims)])?;
+    verifier.verifier.verify(token, now, scratch)?;
+    point_at_claims(claims, scratch);
+    Ok(())
 }
 
 /// Hands the claims (the scratch itself) back through an optional out-parameter.
@@ -122,7 +129,8 @@ pub extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
 
 /// `tollgate_verify` through `cache`, with the cache's verifier: a token verified before is
 /// answered from the cache after its time claims are checked again; a token that verifies is
-/// remembered. The claims are always written to `scratch`, as with `tollgate_verify`.
+/// remembered. The claims are always written to `scratch`, as with `tollgate_verify`, under the
+/// same rules.
 #[unsafe(no_mangle)]
 pub extern "C" fn tollgate_verify_cached(
     cache: *mut tollgate_cache,
@@ -133,18 +141,48 @@ pub extern "C" fn tollgate_verify_cached(
     scratch_len: usize,
     claims: *mut *const tollgate_claims,
 ) -> tollgate_status {
-    guard(|| {
-        // SAFETY: the caller passes a live cache that no other thread uses during the call.
-        let cache = unsafe { arg_mut(cache) }?;
-        // SAFETY: the cache's verifier outlives it, as `tollgate_cache_new` requires.
-        let verifier = unsafe { arg(cache.verifier) }?;
-        // SAFETY: the caller passes `token_len` readable bytes.
-        let token = unsafe { bytes(token, token_len) }?;
-        let scratch = scratch_arg(scratch, scratch_len)?;
-        verifier
-            .verifier
-            .verify_cached(token, now, &mut cache.slots, scratch)?;
-        point_at_claims(claims, scratch);
-        Ok(())
-    })
+    let scratch = ScratchArg::Raw(scratch, scratch_len);
+    guard(|| verify_cached(cache, token, token_len, now, scratch, claims))
+}
+
+/// `tollgate_verify_cached` in scratch prepared by `tollgate_scratch_init`: a repeated token
+/// then costs a comparison and a copy of its claims, nothing more.
+#[unsafe(no_mangle)]
+pub extern "C" fn tollgate_verify_cached_in(
+    cache: *mut tollgate_cache,
+    token: *const u8,
+    token_len: usize,
+    now: i64,
+    scratch: *mut tollgate_scratch,
+    claims: *mut *const tollgate_claims,
+) -> tollgate_status {
+    let scratch = ScratchArg::Prepared(scratch);
+    guard(|| verify_cached(cache, token, token_len, now, scratch, claims))
+}
+
+fn verify_cached(
+    cache: *mut tollgate_cache,
+    token: *const u8,
+    token_len: usize,
+    now: i64,
+    scratch: ScratchArg,
+    claims: *mut *const tollgate_claims,
+) -> Result<(), tollgate_status> {
+    // SAFETY: the caller passes a live cache that no other thread uses during the call.
+    let cache = unsafe { arg_mut(cache) }?;
+    // SAFETY: the cache's verifier outlives it, as `tollgate_cache_new` requires.
+    let verifier = unsafe { arg(cache.verifier) }?;
+    // SAFETY: the caller passes `token_len` readable bytes.
+    let token = unsafe { bytes(token, token_len) }?;
+    let scratch = scratch.get(&[
+        region(token),
+        region(verifier),
+        region(&*cache),
+        out_region(claims),
+    ])?;
+    verifier
+        .verifier
+        .verify_cached(token, now, &mut cache.slots, scratch)?;
+    point_at_claims(claims, scratch);
+    Ok(())
 }

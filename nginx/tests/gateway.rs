@@ -541,7 +541,7 @@ fn nginx_t_refuses_auth_jwt_without_keys_and_bad_directives() {
         ),
         (
             "auth_jwt \"api\"; auth_jwt_key_file {dir}/jwks.json; auth_jwt_leeway 1h; location / { return 204; }",
-            "leeway exceeds the limit",
+            "exceeds the limit of 300 seconds",
         ),
     ] {
         let gw = Gateway::configure(&module, &nginx, "directives", server);
@@ -550,4 +550,181 @@ fn nginx_t_refuses_auth_jwt_without_keys_and_bad_directives() {
         assert!(!ok, "{server}");
         assert!(said.contains(expected), "{server}: {said}");
     }
+}
+
+#[test]
+fn optional_whitespace_around_the_token_is_ignored() {
+    // RFC 9110 §5.6.3: OWS is SP or HTAB; nginx trims only spaces from a header value's end.
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "");
+    for around in [
+        format!("Bearer {token}\t"),
+        format!("Bearer {token} \t "),
+        format!("Bearer \t{token}"),
+        format!("Bearer  {token}"),
+    ] {
+        let response = raw_get(e.gateway.port, "/api/items", around.as_bytes());
+        assert_eq!(raw_status(&response), 200, "{around:?}");
+    }
+}
+
+/// A server whose only rule is `auth_jwt_require $jwt_claim_flag`, and one checking the claim
+/// through a map (any text).
+const REQUIRE: &str = r#"
+    auth_jwt "api";
+    auth_jwt_key_file {dir}/jwks.json;
+    auth_jwt_issuer https://issuer.e2e;
+    auth_jwt_audience api://items;
+    location /claim/ { auth_jwt_require $jwt_claim_flag; proxy_pass http://127.0.0.1:{backend}; }
+    location /text/ { auth_jwt_require "$flag_text"; proxy_pass http://127.0.0.1:{backend}; }
+"#;
+
+#[test]
+fn auth_jwt_require_fails_on_absent_empty_zero_false_and_null_claims() {
+    let Some(e) = env_with(
+        "require",
+        REQUIRE,
+        "map $jwt_claim_flag $flag_text { default $jwt_claim_flag; }",
+        &[("jwks.json", jwks_of(&["k1"]))],
+    ) else {
+        return;
+    };
+    // Each JSON type, and what auth_jwt_require $jwt_claim_flag answers.
+    for (flag, passes) in [
+        (json!(true), true),
+        (json!(false), false),
+        (json!(null), false),
+        (json!(1), true),
+        (json!(0), false),
+        (json!(0.0), false),
+        (json!(-0.0), false),
+        (json!(0.5), true),
+        (json!("yes"), true),
+        (json!("false"), true),
+        (json!(""), false),
+        (json!("0"), false),
+        (json!([]), false),
+        (json!(["a"]), true),
+        (json!([0]), true),
+        (json!([""]), true),
+        (json!({}), false),
+        (json!({"a": 1}), true),
+    ] {
+        let token = token_with(&json!({ "flag": flag }));
+        let status = get_bearer(&e.gateway.url("/claim/x"), &token).status;
+        assert_eq!(status, if passes { 200 } else { 401 }, "flag: {flag}");
+    }
+    let absent = token_with(&json!({}));
+    assert_eq!(get_bearer(&e.gateway.url("/claim/x"), &absent).status, 401);
+    // Any other value is text: it fails when empty or "0" (NGINX Plus's rule).
+    for (flag, passes) in [
+        (json!("yes"), true),
+        (json!(false), true),
+        (json!("0"), false),
+        (json!(""), false),
+    ] {
+        let token = token_with(&json!({ "flag": flag }));
+        let status = get_bearer(&e.gateway.url("/text/x"), &token).status;
+        assert_eq!(status, if passes { 200 } else { 401 }, "text flag: {flag}");
+    }
+}
+
+#[test]
+fn jwt_status_names_the_verdict_for_logs_and_maps() {
+    let Some(mut e) = env_with(
+        "status",
+        &format!(
+            "{SERVER}\n access_log {{dir}}/status.log status;\n\
+             location /mapped/ {{ proxy_set_header X-Verdict $verdict;\n\
+                 proxy_pass http://127.0.0.1:{{backend}}; }}"
+        ),
+        "log_format status '$request_uri $jwt_status $status';\n\
+         map $jwt_status $verdict { ok accepted; default rejected; }",
+        &[("jwks.json", jwks_of(&["k1"]))],
+    ) else {
+        return;
+    };
+    let gw = &mut e.gateway;
+    let good = e.issuer.token(CLIENT, "");
+    let reader = e.issuer.token(CLIENT, "&scope=items:read");
+    let expired = mint_at(
+        "k1",
+        ISSUER,
+        "api://items",
+        &["items:read"],
+        unix_now() - 3600,
+    );
+    let (input, _) = good.rsplit_once('.').unwrap();
+    let forged = format!("{input}.{}", "A".repeat(86));
+    let r = get_bearer(&gw.url("/mapped/x"), &good);
+    assert_eq!(r.backend_header("x-verdict").as_deref(), Some("accepted"));
+    for (path, authorization) in [
+        ("/api/1", Some(good.as_str())),
+        ("/api/2", Some(expired.as_str())),
+        ("/api/3", Some(forged.as_str())),
+        ("/api/4", None),
+        ("/write/5", Some(reader.as_str())),
+        ("/tenant/6", Some(good.as_str())),
+    ] {
+        match authorization {
+            Some(token) => get_bearer(&gw.url(path), token),
+            None => get(&gw.url(path), &[]),
+        };
+    }
+    get(&gw.url("/api/7"), &[("Authorization", "Bearer a b")]);
+    gw.stop();
+    let log = std::fs::read_to_string(gw.dir.join("status.log")).unwrap();
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [
+            "/mapped/x ok 200",
+            "/api/1 ok 200",
+            "/api/2 expired 401",
+            "/api/3 bad_signature 401",
+            "/api/4 missing_token 401",
+            "/write/5 insufficient_scope 403",
+            "/tenant/6 require_failed 403",
+            "/api/7 malformed_header 400",
+        ]
+    );
+}
+
+#[test]
+fn nginx_itself_logs_a_too_long_authorization_header_at_info_with_the_token() {
+    // The other reason for `notice`: a line over large_client_header_buffers (8k here).
+    let Some(e) = env(&["k1"]) else { return };
+    let long = format!("Bearer {}", "tok".repeat(3000));
+    let response = raw_get(e.gateway.port, "/api/items", long.as_bytes());
+    assert!(raw_status(&response) >= 400);
+    let log = e.gateway.error_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("too long header line"))
+        .expect("nginx logs the long line");
+    assert!(
+        line.contains("[info]") && line.contains(&long[..1000]),
+        "{line}"
+    );
+}
+
+#[test]
+fn nginx_itself_logs_a_duplicate_authorization_header_at_info_with_the_token() {
+    // Why README.md recommends `error_log … notice` for a gateway: this line is nginx's own.
+    let Some(e) = env(&["k1"]) else { return };
+    let token = e.issuer.token(CLIENT, "");
+    let request = format!(
+        "GET /api/items HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    let response = raw_request(e.gateway.port, request.as_bytes());
+    assert_eq!(raw_status(&response), 400);
+    let log = e.gateway.error_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("duplicate header"))
+        .expect("nginx logs the duplicate");
+    assert!(
+        line.contains("[info]") && line.contains(&token[..40]),
+        "{line}"
+    );
 }

@@ -1,5 +1,6 @@
-//! The module under valgrind: a single-process nginx serves a few hundred requests of every
-//! kind, accepted and rejected, and valgrind must report zero errors.
+//! The module under valgrind: a single-process nginx serves several hundred requests of every
+//! kind, accepted and rejected — variables before the access phase, subrequests, internal
+//! redirects, claims with control bytes — and valgrind must report zero errors.
 
 use std::process::Command;
 
@@ -38,10 +39,26 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
          location /write/ {{ auth_jwt_require_scope items:write; proxy_pass http://127.0.0.1:{b}; }}\n\
          location /query/ {{ auth_jwt \"api\" token=$arg_t; proxy_pass http://127.0.0.1:{b}; }}\n\
          location /nocache/ {{ auth_jwt_cache off; proxy_pass http://127.0.0.1:{b}; }}\n\
-         location /public/ {{ auth_jwt off; return 200; }}",
+         location /public/ {{ auth_jwt off; return 200; }}\n\
+         access_log {{dir}}/verdicts.log verdicts;\n\
+         root {{dir}};\n\
+         location /rewrite/ {{ if ($jwt_claim_role = guest) {{ return 403; }}\n\
+             set $who $jwt_claim_sub; proxy_set_header X-Who $who;\n\
+             proxy_pass http://127.0.0.1:{b}; }}\n\
+         location /ar/ {{ auth_jwt off; auth_request /_jwt; auth_request_set $s $jwt_claim_sub;\n\
+             proxy_set_header X-S $s; proxy_pass http://127.0.0.1:{b}; }}\n\
+         location = /_jwt {{ internal; return 204; }}\n\
+         location /any/ {{ satisfy any; deny all; proxy_pass http://127.0.0.1:{b}; }}\n\
+         location /payload/ {{ proxy_set_header X-P $jwt_payload; proxy_set_header X-V $jwt_claim_v;\n\
+             proxy_set_header X-O $jwt_claim_o; proxy_pass http://127.0.0.1:{b}; }}\n\
+         location /tf/ {{ try_files /nope/$jwt_claim_sub @q; }}\n\
+         location @q {{ auth_jwt \"api\" token=$arg_t; proxy_set_header X-S $jwt_claim_sub;\n\
+             proxy_pass http://127.0.0.1:{b}; }}\n\
+         location /req/ {{ auth_jwt_require $jwt_claim_flag; proxy_pass http://127.0.0.1:{b}; }}",
         b = backend.port
     );
-    let mut gw = Gateway::configure_with(&module, &nginx, "valgrind", &server, true);
+    let mut gw = Gateway::configure_with(&module, &nginx, "valgrind", &server, true)
+        .with_http("log_format verdicts '$jwt_status $jwt_claim_sub $status';");
     let mut jwks: serde_json::Value = serde_json::from_str(&jwks_of(&["k1"])).unwrap();
     jwks["keys"]
         .as_array_mut()
@@ -72,6 +89,17 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
     let none = format!("eyJhbGciOiJub25lIn0.{}.", input.split('.').nth(1).unwrap());
     let confused = hs256_with(&[1u8; 32], &json!({"alg": "HS256", "kid": "k1"}), &claims);
     let read_only = issuer.token(CLIENT, "&scope=items:read");
+    let guest = token_with(&json!({"role": "guest"}));
+    let tricky = token_with(&json!({"v": "a\r\nX-Injected: 1", "o": {"k": [1, 2]}, "flag": false}));
+    let spread = sign_json(
+        "k1",
+        r#"{"alg":"EdDSA","typ":"at+jwt","kid":"k1"}"#,
+        &format!(
+            "{{\r\n \"iss\": \"{ISSUER}\",\r\n \"aud\": \"api://items\", \"exp\": {},\n \"o\": {{ \"k\" : [ 1 ] }} }}",
+            now + 60
+        ),
+    );
+    let bearer = |t: &str| vec![("Authorization", format!("Bearer {t}"))];
 
     let cases: Vec<Case> = vec![
         (
@@ -137,6 +165,32 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
         ),
         (gw.url(&format!("/query/x?t={ed}")), vec![], 200),
         (gw.url("/public/"), vec![], 200),
+        (gw.url("/rewrite/x"), bearer(&guest), 403),
+        (gw.url("/rewrite/x"), bearer(&ed), 200),
+        (gw.url("/rewrite/x"), vec![], 401),
+        (gw.url("/ar/x"), bearer(&ed), 200),
+        (gw.url("/ar/x"), bearer(&expired), 401),
+        (
+            gw.url("/ar/x"),
+            vec![("Authorization", "Bearer a b".into())],
+            401,
+        ),
+        (
+            gw.url("/any/x"),
+            vec![("Authorization", "Bearer a b".into())],
+            401,
+        ),
+        (gw.url("/any/x"), bearer(&hs), 200),
+        (gw.url("/payload/x"), bearer(&tricky), 200),
+        (gw.url("/payload/x"), bearer(&spread), 200),
+        (gw.url(&format!("/tf/x?t={hs}")), bearer(&ed), 200),
+        (gw.url("/tf/x"), bearer(&ed), 401),
+        (gw.url("/req/x"), bearer(&tricky), 401),
+        (
+            gw.url("/req/x"),
+            bearer(&token_with(&json!({"flag": [0]}))),
+            200,
+        ),
     ];
     let mut total = 0;
     for _ in 0..ROUNDS {
@@ -157,5 +211,5 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
         report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
         "valgrind found errors after {total} requests:\n{report}"
     );
-    assert!(total >= 350);
+    assert!(total >= 700);
 }

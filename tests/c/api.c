@@ -1,6 +1,8 @@
 /* The rules of the API: NULL, zero lengths, oversize input, buffers, statuses, claims. */
 #include "common.h"
 
+#include <limits.h>
+
 #define NOW 1750000000
 
 static const char *dir;
@@ -55,9 +57,137 @@ static void statuses_explain_themselves(void) {
     CHECK(tollgate_status_http_status(TOLLGATE_STATUS_BAD_SIGNATURE) == 401);
     CHECK(tollgate_status_http_status(TOLLGATE_STATUS_INSUFFICIENT_SCOPE) == 403);
     CHECK(tollgate_status_http_status(TOLLGATE_STATUS_JWKS_JSON) == 500);
-    /* A number that is no status still gets a string. */
-    CHECK(strcmp(tollgate_status_name((tollgate_status)4242), "internal_error") == 0);
     CHECK(strlen(tollgate_version()) > 0);
+}
+
+/* The status functions take any int: a number that is no status has a defined answer, and is
+ * never cut down to one that is (65537 is 1, MALFORMED, in 16 bits). UBSan watches the calls. */
+static void a_number_that_is_no_status_gets_a_defined_answer(void) {
+    const int unknown[] = {-1, -2, -206, INT_MIN, 22, 99, 113, 154, 208, 298, 300, 4242,
+                           65536, 65537, 65536 + 206, INT_MAX};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        int n = unknown[i];
+        if (strcmp(tollgate_status_name(n), "unknown_status") != 0) {
+            fprintf(stderr, "status %d is named %s\n", n, tollgate_status_name(n));
+            failures++;
+        }
+        CHECK(strcmp(tollgate_status_str(n), "unknown status") == 0);
+        CHECK(strcmp(tollgate_status_error_code(n), "") == 0);
+        CHECK(tollgate_status_http_status(n) == 500);
+    }
+    /* Every real number still reads back. */
+    CHECK(strcmp(tollgate_status_name(1), "malformed") == 0);
+    CHECK(strcmp(tollgate_status_name(299), "internal_error") == 0);
+    CHECK(tollgate_status_http_status(19) == 403);
+}
+
+/* The token, the verifier and every output must lie outside the scratch: inside it they would
+ * be overwritten while they are read. */
+static void inputs_and_outputs_inside_the_scratch_are_refused(tollgate_verifier *v) {
+    char *token = vector_token(dir, "rfc9068_eddsa_access_token");
+    size_t len = strlen(token);
+    uint64_t *scratch = new_scratch();
+    const tollgate_claims *c = NULL;
+    /* The token copied into the scratch, at its start and at its end. */
+    memcpy(scratch, token, len);
+    CHECK_STATUS(tollgate_verify(v, (const uint8_t *)scratch, len, NOW, scratch, TOLLGATE_SCRATCH_SIZE, &c),
+                 TOLLGATE_STATUS_INVALID_ARGUMENT);
+    uint8_t *tail = (uint8_t *)scratch + TOLLGATE_SCRATCH_SIZE - len;
+    memcpy(tail, token, len);
+    CHECK_STATUS(tollgate_verify(v, tail, len, NOW, scratch, TOLLGATE_SCRATCH_SIZE, &c), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    /* The claims out-parameter inside the scratch. */
+    CHECK_STATUS(tollgate_verify(v, STR(token), NOW, scratch, TOLLGATE_SCRATCH_SIZE, (const tollgate_claims **)&scratch[8]),
+                 TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+    /* Through a cache too. */
+    tollgate_cache *cache = NULL;
+    CHECK_STATUS(tollgate_cache_new(v, 2, &cache), TOLLGATE_STATUS_OK);
+    memcpy(scratch, token, len);
+    CHECK_STATUS(tollgate_verify_cached(cache, (const uint8_t *)scratch, len, NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL),
+                 TOLLGATE_STATUS_INVALID_ARGUMENT);
+    tollgate_cache_free(cache);
+    /* A token just past the scratch is fine. */
+    uint64_t *two = malloc(2 * TOLLGATE_SCRATCH_SIZE);
+    memcpy((uint8_t *)two + TOLLGATE_SCRATCH_SIZE, token, len);
+    CHECK_STATUS(tollgate_verify(v, (uint8_t *)two + TOLLGATE_SCRATCH_SIZE, len, NOW, two, TOLLGATE_SCRATCH_SIZE, &c),
+                 TOLLGATE_STATUS_OK);
+    /* Outputs of the claim accessors inside the scratch. */
+    const uint8_t **p_in = (const uint8_t **)&two[16];
+    size_t n;
+    const uint8_t *p;
+    CHECK_STATUS(tollgate_claims_sub(c, p_in, &n), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_claims_sub(c, &p, (size_t *)&two[17]), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_claims_text(c, STR("scope"), (uint8_t *)&two[100], 64, &n), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_claims_get(c, STR("sub"), (tollgate_value *)&two[20]), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    int64_t *date_in = (int64_t *)&two[30];
+    CHECK_STATUS(tollgate_claims_exp(c, date_in), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    /* The claims are intact after the refusals. */
+    CHECK_STATUS(tollgate_claims_sub(c, &p, &n), TOLLGATE_STATUS_OK);
+    CHECK(slice_is(p, n, "client-1"));
+    free(two);
+    free(scratch);
+    free(token);
+}
+
+/* Scratch prepared once serves any number of verifications, each leaving only its own claims. */
+static void prepared_scratch_is_reused_across_verifications(tollgate_verifier *v) {
+    char *token = vector_token(dir, "rfc9068_eddsa_access_token");
+    char *forged = vector_token(dir, "signed_by_unpublished_key");
+    uint64_t *mem = new_scratch();
+    tollgate_scratch *scratch = NULL;
+    CHECK_STATUS(tollgate_scratch_init(NULL, TOLLGATE_SCRATCH_SIZE, &scratch), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE - 1, &scratch), TOLLGATE_STATUS_BUFFER_TOO_SMALL);
+    CHECK_STATUS(tollgate_scratch_init((char *)mem + 1, TOLLGATE_SCRATCH_SIZE - 1, &scratch), TOLLGATE_STATUS_BUFFER_TOO_SMALL);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE, (tollgate_scratch **)&mem[4]), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK(scratch == NULL);
+    CHECK_STATUS(tollgate_scratch_init(mem, TOLLGATE_SCRATCH_SIZE, &scratch), TOLLGATE_STATUS_OK);
+    CHECK((void *)scratch == (void *)mem);
+
+    tollgate_cache *cache = NULL;
+    CHECK_STATUS(tollgate_cache_new(v, 2, &cache), TOLLGATE_STATUS_OK);
+    const tollgate_claims *c = NULL;
+    const uint8_t *p;
+    size_t n;
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(tollgate_verify_in(v, STR(token), NOW, scratch, &c), TOLLGATE_STATUS_OK);
+        CHECK((void *)c == (void *)scratch);
+        CHECK_STATUS(tollgate_claims_sub(c, &p, &n), TOLLGATE_STATUS_OK);
+        CHECK(slice_is(p, n, "client-1"));
+        CHECK_STATUS(tollgate_verify_in(v, STR(forged), NOW, scratch, NULL), TOLLGATE_STATUS_BAD_SIGNATURE);
+        CHECK_STATUS(tollgate_claims_sub(c, &p, &n), TOLLGATE_STATUS_NO_CLAIMS);
+        CHECK_STATUS(tollgate_verify_cached_in(cache, STR(token), NOW, scratch, &c), TOLLGATE_STATUS_OK);
+        CHECK(tollgate_claims_count(c) == 8);
+    }
+    CHECK_STATUS(tollgate_verify_cached_in(cache, STR(token), NOW + 290, scratch, &c), TOLLGATE_STATUS_EXPIRED);
+    /* The same rules as raw scratch: NULL, misaligned, and arguments inside it. */
+    CHECK_STATUS(tollgate_verify_in(v, STR(token), NOW, NULL, &c), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(tollgate_verify_in(v, STR(token), NOW, (tollgate_scratch *)((char *)mem + 4), &c), TOLLGATE_STATUS_MISALIGNED);
+    memcpy(&mem[100], token, strlen(token));
+    CHECK_STATUS(tollgate_verify_in(v, (const uint8_t *)&mem[100], strlen(token), NOW, scratch, &c), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_verify_cached_in(cache, STR(token), NOW, scratch, (const tollgate_claims **)&mem[2]), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    tollgate_cache_free(cache);
+    free(mem);
+    free(forged);
+    free(token);
+}
+
+/* Scratch fresh from malloc, never written: its contents do not matter (valgrind, which runs
+ * the nginx suite, would see a read of uninitialised memory). */
+static void scratch_fresh_from_malloc_is_fine(tollgate_verifier *v) {
+    char *token = vector_token(dir, "rfc9068_eddsa_access_token");
+    for (int i = 0; i < 4; i++) {
+        void *scratch = new_scratch();
+        const tollgate_claims *c = NULL;
+        CHECK_STATUS(tollgate_verify(v, STR(token), NOW, scratch, TOLLGATE_SCRATCH_SIZE, &c), TOLLGATE_STATUS_OK);
+        CHECK(tollgate_claims_count(c) == 8);
+        free(scratch);
+        scratch = new_scratch();
+        CHECK_STATUS(tollgate_verify(v, STR("a.b.c"), NOW, scratch, TOLLGATE_SCRATCH_SIZE, &c), TOLLGATE_STATUS_BASE64);
+        CHECK(tollgate_claims_count(scratch) == 0);
+        free(scratch);
+    }
+    free(token);
 }
 
 static void jwks_errors_are_reported_and_leave_the_set_unchanged(void) {
@@ -224,6 +354,10 @@ int main(int argc, char **argv) {
     null_arguments_give_a_status(v, scratch);
     lengths_and_scratch_are_checked(v, scratch);
     statuses_explain_themselves();
+    a_number_that_is_no_status_gets_a_defined_answer();
+    inputs_and_outputs_inside_the_scratch_are_refused(v);
+    scratch_fresh_from_malloc_is_fine(v);
+    prepared_scratch_is_reused_across_verifications(v);
     jwks_errors_are_reported_and_leave_the_set_unchanged();
     policy_errors_keep_the_policy();
     claims_read_back(v, scratch);

@@ -44,6 +44,9 @@ int main(int argc, char **argv) {
     tollgate_verifier *verifier = standard_verifier(dir);
     CHECK(atomic_load(&calls) > before);
     void *scratch = new_scratch();
+    void *prepared_mem = new_scratch();
+    tollgate_scratch *prepared = NULL;
+    CHECK_STATUS(tollgate_scratch_init(prepared_mem, TOLLGATE_SCRATCH_SIZE, &prepared), TOLLGATE_STATUS_OK);
     tollgate_cache *cache = NULL;
     CHECK_STATUS(tollgate_cache_new(verifier, 8, &cache), TOLLGATE_STATUS_OK);
 
@@ -70,6 +73,9 @@ int main(int argc, char **argv) {
         /* twice through the cache: a miss that fills it, then a hit */
         (void)tollgate_verify_cached(cache, STR(v.token), v.now, scratch, TOLLGATE_SCRATCH_SIZE, &c);
         (void)tollgate_verify_cached(cache, STR(v.token), v.now, scratch, TOLLGATE_SCRATCH_SIZE, &c);
+        /* and in prepared scratch */
+        (void)tollgate_verify_in(verifier, STR(v.token), v.now, prepared, &c);
+        (void)tollgate_verify_cached_in(cache, STR(v.token), v.now, prepared, &c);
         atomic_store(&verifying, 0);
         verified++;
     }
@@ -77,6 +83,7 @@ int main(int argc, char **argv) {
     CHECK(verified > 90 && accepted > 5);
     printf("%d verifications, %d accepted, no allocation\n", verified, accepted);
     free(scratch);
+    free(prepared_mem);
     tollgate_cache_free(cache);
     tollgate_verifier_free(verifier);
     return finish("noalloc");

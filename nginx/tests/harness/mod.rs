@@ -473,6 +473,19 @@ impl Gateway {
         self.child.as_ref().unwrap().id()
     }
 
+    /// The peak resident memory of the running master (KiB): what reading the configuration
+    /// took. From /proc, because a child's rusage also counts the test process it was spawned
+    /// from (Linux carries the old address space's peak across exec).
+    pub fn master_peak_rss(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.master_pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status")
+    }
+
     fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([signal, &self.master_pid().to_string()])
@@ -569,4 +582,161 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
 /// GET `url` with `Authorization: Bearer token`.
 pub fn get_bearer(url: &str, token: &str) -> Reply {
     get(url, &[("Authorization", &format!("Bearer {token}"))])
+}
+
+/// A token with a header and claims given as raw JSON text (any whitespace, any escapes),
+/// signed by `kid` with EdDSA.
+pub fn sign_json(kid: &str, header: &str, claims: &str) -> String {
+    let input = format!(
+        "{}.{}",
+        Base64UrlUnpadded::encode_string(header.as_bytes()),
+        Base64UrlUnpadded::encode_string(claims.as_bytes())
+    );
+    format!(
+        "{input}.{}",
+        Base64UrlUnpadded::encode_string(&ed_key(kid).sign(input.as_bytes()))
+    )
+}
+
+/// A token signed by `k1` for the standard gateway's policy (issuer, `api://items`, `at+jwt`),
+/// valid for a minute, with `extra` claims (a JSON object) added.
+pub fn token_with(extra: &Value) -> String {
+    let now = unix_now();
+    let mut claims = json!({
+        "iss": ISSUER, "sub": CLIENT, "client_id": CLIENT, "aud": "api://items",
+        "iat": now, "exp": now + 60, "scope": "items:read",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    sign_raw(
+        "k1",
+        &json!({"alg": "EdDSA", "typ": "at+jwt", "kid": "k1"}),
+        &claims,
+    )
+}
+
+/// A backend that records the exact bytes of every request head it receives (so nothing a
+/// parser would normalise is hidden) and answers `200 ok`.
+pub struct RawBackend {
+    pub port: u16,
+    heads: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RawBackend {
+    pub fn start() -> Self {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, st) = (heads.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                h.lock().unwrap().push(head);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n",
+                );
+            }
+        });
+        RawBackend {
+            port,
+            heads,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The request heads received so far, oldest first.
+    pub fn heads(&self) -> Vec<Vec<u8>> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+impl Drop for RawBackend {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Sends `request` (exact bytes) to `port` and returns every byte of the response.
+pub fn raw_request(port: u16, request: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    conn.write_all(request).unwrap();
+    let mut response = Vec::new();
+    let _ = conn.read_to_end(&mut response);
+    response
+}
+
+/// A GET of `path` with `Authorization: <authorization>` as exact bytes, on its own connection.
+pub fn raw_get(port: u16, path: &str, authorization: &[u8]) -> Vec<u8> {
+    let mut request =
+        format!("GET {path} HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n").into_bytes();
+    request.extend_from_slice(b"Authorization: ");
+    request.extend_from_slice(authorization);
+    request.extend_from_slice(b"\r\n\r\n");
+    raw_request(port, &request)
+}
+
+/// The lines of a message head, split at any LF (a bare LF ends a line for many parsers), CR
+/// removed at line ends.
+pub fn head_lines(message: &[u8]) -> Vec<Vec<u8>> {
+    let end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(message.len());
+    message[..end]
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+        .collect()
+}
+
+/// The head lines whose field name is `name` (case-insensitive).
+pub fn header_lines(message: &[u8], name: &str) -> Vec<Vec<u8>> {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    head_lines(message)
+        .into_iter()
+        .filter(|l| l.to_ascii_lowercase().starts_with(prefix.as_bytes()))
+        .collect()
+}
+
+/// The status code of a raw response.
+pub fn raw_status(response: &[u8]) -> u16 {
+    let line = head_lines(response).into_iter().next().unwrap_or_default();
+    String::from_utf8_lossy(&line)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The body of a raw response (after the head).
+pub fn raw_body(response: &[u8]) -> Vec<u8> {
+    match response.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(i) => response[i + 4..].to_vec(),
+        None => Vec::new(),
+    }
 }

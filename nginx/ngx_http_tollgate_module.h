@@ -1,0 +1,188 @@
+
+/*
+ * ngx_http_tollgate_module: what its files share. The module lets a request
+ * through only with a valid OAuth 2.0 bearer token (a JWS, RFC 9068), verified
+ * locally by libtollgate.
+ *
+ *   ngx_http_tollgate_module.c     directives, configuration, module tables
+ *   ngx_http_tollgate_keys.c       key sources: key files, read with the config
+ *   ngx_http_tollgate_verifier.c   shared verifiers, per-worker token caches
+ *   ngx_http_tollgate_handler.c    the request path: verdicts and checks
+ *   ngx_http_tollgate_variables.c  $jwt_claim_*, $jwt_header_*, $jwt_payload,
+ *                                  $jwt_status
+ */
+
+
+#ifndef _NGX_HTTP_TOLLGATE_MODULE_H_INCLUDED_
+#define _NGX_HTTP_TOLLGATE_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <tollgate.h>
+
+
+#define NGX_HTTP_TOLLGATE_CACHE_SLOTS  16
+
+
+/*
+ * One verifier per distinct key set and policy, shared by every location that
+ * has them: the values it was built from are its identity. The arrays are of
+ * ngx_str_t; "jwks" holds the key files' contents.
+ */
+
+typedef struct {
+    ngx_array_t                   *jwks;
+    ngx_str_t                      issuer;
+    ngx_array_t                   *audiences;
+    time_t                         leeway;
+    ngx_str_t                      type;
+    ngx_array_t                   *scopes;
+
+    tollgate_verifier             *verifier;
+    ngx_str_t                      scope_hint;  /* space-separated scopes */
+} ngx_http_tollgate_verifier_t;
+
+
+/*
+ * The token cache of one verifier and size. Made by each worker when it first
+ * verifies with it: the master never holds one, so configuration costs no cache
+ * memory.
+ */
+
+typedef struct {
+    ngx_http_tollgate_verifier_t  *verifier;
+    size_t                         slots;
+    tollgate_cache                *cache;       /* NULL until first used */
+    ngx_uint_t                     failed;      /* not made: verify uncached */
+} ngx_http_tollgate_cache_t;
+
+
+/* of pointers to the above, and of the indexes of the $jwt_* variables */
+
+typedef struct {
+    ngx_array_t                    verifiers;
+    ngx_array_t                    caches;
+    ngx_array_t                    variables;
+} ngx_http_tollgate_main_conf_t;
+
+
+/* which part of a token a name is looked up in */
+#define NGX_HTTP_TOLLGATE_CLAIMS  0
+#define NGX_HTTP_TOLLGATE_HEADER  1
+
+
+/*
+ * One value of auth_jwt_require; "claim" is set when the value is one
+ * $jwt_claim_<name> or $jwt_header_<name> alone.
+ */
+
+typedef struct {
+    ngx_http_complex_value_t       value;
+    ngx_str_t                      claim;
+    ngx_uint_t                     part;
+} ngx_http_tollgate_require_value_t;
+
+
+typedef struct {
+    ngx_array_t                   *values;      /* of require values */
+    ngx_uint_t                     status;      /* 401 or 403 */
+} ngx_http_tollgate_require_t;
+
+
+typedef struct {
+    ngx_flag_t                     enabled;
+    ngx_str_t                      realm;
+    ngx_http_complex_value_t      *token;       /* NULL: Authorization */
+
+    ngx_array_t                   *jwks;        /* of ngx_str_t, as above */
+    ngx_str_t                      issuer;
+    ngx_array_t                   *audiences;
+    time_t                         leeway;
+    ngx_str_t                      type;        /* "" after "signed" */
+    ngx_array_t                   *scopes;
+    ngx_array_t                   *requires;
+    ngx_int_t                      cache_slots; /* 0: no cache */
+
+    ngx_http_tollgate_verifier_t  *verifier;    /* when enabled */
+    ngx_http_tollgate_cache_t     *cache;       /* when enabled with a cache */
+} ngx_http_tollgate_loc_conf_t;
+
+
+/* what became of the token a request presented */
+#define NGX_HTTP_TOLLGATE_VERIFIED   0
+#define NGX_HTTP_TOLLGATE_MISSING    1   /* no bearer credentials */
+#define NGX_HTTP_TOLLGATE_MALFORMED  2   /* Bearer without a b64token */
+#define NGX_HTTP_TOLLGATE_REJECTED   3
+
+
+/*
+ * A request's verdict: made on first need (a $jwt_* variable in any phase, or
+ * the check), kept for the rest of the request, and made again only for another
+ * verifier, token source or token. Internal redirects start over: nginx clears
+ * the module contexts. "header" and "header_value" are the Authorization
+ * header it was made from, as it was.
+ */
+
+typedef struct {
+    ngx_http_tollgate_verifier_t  *verifier;
+    ngx_http_complex_value_t      *source;
+    ngx_str_t                      token;
+    ngx_table_elt_t               *header;
+    ngx_str_t                      header_value;
+
+    ngx_uint_t                     outcome;
+    tollgate_status                status;      /* REJECTED, MALFORMED */
+    const tollgate_claims         *claims;      /* VERIFIED */
+    ngx_str_t                      payload;     /* $jwt_payload, rendered */
+
+    unsigned                       require_failed:1;
+} ngx_http_tollgate_ctx_t;
+
+
+extern ngx_module_t  ngx_http_tollgate_module;
+
+
+/* shared between the module's files, not exported from the .so */
+
+#if (__GNUC__ >= 4)
+#pragma GCC visibility push(hidden)
+#endif
+
+
+/* ngx_http_tollgate_keys.c */
+ngx_int_t ngx_http_tollgate_read_key_file(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *jwks);
+tollgate_status ngx_http_tollgate_load_keys(ngx_array_t *jwks,
+    tollgate_keyset **keys, ngx_int_t *file);
+
+/* ngx_http_tollgate_verifier.c */
+char *ngx_http_tollgate_use_verifier(ngx_conf_t *cf,
+    ngx_http_tollgate_loc_conf_t *tlcf);
+tollgate_status ngx_http_tollgate_verify(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token,
+    tollgate_scratch *scratch, const tollgate_claims **claims);
+
+/* ngx_http_tollgate_handler.c */
+ngx_int_t ngx_http_tollgate_init_handlers(ngx_conf_t *cf);
+ngx_int_t ngx_http_tollgate_current(ngx_http_request_t *r,
+    ngx_http_tollgate_ctx_t **ctx);
+const char *ngx_http_tollgate_status_name(ngx_http_tollgate_ctx_t *ctx);
+
+/* ngx_http_tollgate_variables.c */
+ngx_int_t ngx_http_tollgate_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_tollgate_find_variables(ngx_cycle_t *cycle);
+void ngx_http_tollgate_forget_variables(ngx_http_request_t *r);
+ngx_int_t ngx_http_tollgate_value(ngx_http_request_t *r,
+    ngx_http_tollgate_ctx_t *ctx, ngx_uint_t part, ngx_str_t *name,
+    tollgate_json_kind *kind, ngx_str_t *text);
+
+
+#if (__GNUC__ >= 4)
+#pragma GCC visibility pop
+#endif
+
+
+#endif /* _NGX_HTTP_TOLLGATE_MODULE_H_INCLUDED_ */

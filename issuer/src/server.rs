@@ -252,8 +252,13 @@ async fn connection(
     loop {
         tokio::select! {
             result = conn.as_mut() => {
-                if let Err(e) = result {
-                    tracing::debug!(%peer, "connection ended: {e}");
+                match result {
+                    // hyper answered it (400, 431) without calling us: still worth a line.
+                    Err(e) if e.is_parse() || e.is_parse_too_large() => {
+                        tracing::info!(target: "tollgate::request", "refused a malformed request: {e}");
+                    }
+                    Err(e) => tracing::debug!(%peer, "connection ended: {e}"),
+                    Ok(()) => {}
                 }
                 break;
             }
@@ -332,10 +337,11 @@ fn check_framing(version: Version, headers: &HeaderMap) -> Result<(), Response> 
         }
         [] => {}
         [host] => {
+            // uri-host [":" port] (RFC 9110 §7.2): an authority without userinfo.
             let valid = host
                 .to_str()
                 .ok()
-                .is_some_and(|h| h.parse::<http::uri::Authority>().is_ok());
+                .is_some_and(|h| !h.contains('@') && h.parse::<http::uri::Authority>().is_ok());
             if !valid {
                 return Err(bad("the Host header is not a valid host"));
             }

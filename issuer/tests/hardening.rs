@@ -209,11 +209,10 @@ fn http11_without_exactly_one_host_gets_400() {
             .status,
         400
     );
-    assert_eq!(
-        s.exchange(b"GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n")
-            .status,
-        400
-    );
+    for host in ["a b", "user@host", ""] {
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        assert_eq!(s.exchange(request.as_bytes()).status, 400, "{host:?}");
+    }
     // HTTP/1.0 has no Host requirement.
     assert_eq!(s.exchange(b"GET /healthz HTTP/1.0\r\n\r\n").status, 200);
 }
@@ -358,4 +357,33 @@ fn stop_lets_an_in_flight_request_finish() {
     let r = c.reply().expect("the in-flight request is answered");
     assert_eq!(r.status, 200);
     stopper.join().unwrap();
+}
+
+/// Framing hyper or we refuse, one table: each answered with its status, never a 5xx.
+#[test]
+fn framing_refusals_are_4xx() {
+    let s = start();
+    let cases: [(&str, &[u8], u16); 6] = [
+        ("negative length", b"POST /token HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n", 400),
+        ("overflowing length", b"POST /token HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400),
+        ("signed length", b"POST /token HTTP/1.1\r\nHost: t\r\nContent-Length: +5\r\n\r\nabcde", 400),
+        ("transfer-encoding on HTTP/1.0", b"POST /token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        ("unknown transfer coding", b"POST /token HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
+        // RFC 9110 §10.1.1: a server may answer the final status instead of 100 Continue.
+        ("expect-continue for too much", b"POST /token HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n", 413),
+    ];
+    for (what, request, status) in cases {
+        let mut c = s.connect();
+        c.send(request);
+        assert_eq!(c.reply().map(|r| r.status), Some(status), "{what}");
+    }
+}
+
+/// Every request's body is read under the deadline, not only the token endpoint's.
+#[test]
+fn a_slow_body_on_any_path_gets_408() {
+    let s = start();
+    let mut c = s.connect();
+    c.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab");
+    assert_eq!(c.reply().map(|r| r.status), Some(408));
 }

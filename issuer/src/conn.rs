@@ -24,7 +24,7 @@ use crate::config::Limits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Phase {
-    /// Between requests: no byte of the next one seen yet.
+    /// A new connection: no byte seen yet.
     Idle = 0,
     /// Bytes of a request header have arrived; hyper has not parsed it yet.
     Header = 1,
@@ -32,7 +32,7 @@ pub enum Phase {
     Body = 2,
     /// The handler is working; nothing is expected from the client.
     Handling = 3,
-    /// The handler has answered; hyper writes the response. Counts as idle for reads.
+    /// The handler has answered; hyper writes the response, then waits for the next request.
     Responded = 4,
 }
 
@@ -122,8 +122,9 @@ impl GuardedIo {
         }
         self.armed_for = Some(phase);
         let after = match phase {
-            Phase::Idle | Phase::Responded => Some(self.limits.idle_timeout),
-            Phase::Header => Some(self.limits.header_timeout),
+            // A new connection owes its first request within the header deadline.
+            Phase::Idle | Phase::Header => Some(self.limits.header_timeout),
+            Phase::Responded => Some(self.limits.idle_timeout),
             // The handler answers 408 at the body timeout; this only catches a handler that
             // did not.
             Phase::Body => Some(self.limits.body_timeout + Duration::from_secs(5)),

@@ -412,3 +412,35 @@ fn scopes_supported(clients: &[Client]) -> Vec<&str> {
     all.dedup();
     all
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::{Argon2, Params, PasswordHasher};
+
+    fn client(m: u32, t: u32) -> Client {
+        let hash = Argon2::from(Params::new(m, t, 1, None).unwrap())
+            .hash_password(b"x")
+            .unwrap()
+            .to_string();
+        Client {
+            id: "c".into(),
+            secret_hash: hash,
+            scopes: Vec::new(),
+            default_scopes: Vec::new(),
+            audiences: vec!["a".into()],
+            token_lifetime: 300,
+            signing_key: 0,
+            client_credentials_allowed: true,
+        }
+    }
+
+    #[test]
+    fn the_decoy_takes_the_parameters_most_clients_use() {
+        let p = decoy_params(&[client(8, 3), client(16, 1), client(16, 1)]);
+        assert_eq!((p.m_cost(), p.t_cost()), (16, 1));
+        let p = decoy_params(&[client(8, 3), client(16, 1)]);
+        assert_eq!((p.m_cost(), p.t_cost()), (8, 3), "the first among equals");
+        assert_eq!(decoy_params(&[]).m_cost(), 19_456);
+    }
+}

@@ -180,6 +180,7 @@ async fn accept_loop(
                             connections.spawn(connection(io, peer, shared.clone(), stopped.clone()));
                         }
                         Err(_) => {
+                            tracing::info!(%peer, "max_connections reached: 503, closing idle connections");
                             shared.shed.notify_waiters();
                             if let Ok(permit) = refusing.clone().try_acquire_owned() {
                                 tokio::spawn(refuse(stream, permit));

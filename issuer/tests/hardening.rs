@@ -387,3 +387,21 @@ fn a_slow_body_on_any_path_gets_408() {
     c.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab");
     assert_eq!(c.reply().map(|r| r.status), Some(408));
 }
+
+/// A connection that never sends a byte owes its first request within the header deadline,
+/// not the longer idle one.
+#[test]
+fn a_silent_new_connection_is_closed_at_the_header_deadline() {
+    let s = Server::start(&config_text(
+        &LIMITS.replace("idle_timeout_seconds = 2", "idle_timeout_seconds = 10"),
+        "",
+    ));
+    let mut c = s.connect();
+    let started = Instant::now();
+    assert!(c.closes_within(Duration::from_secs(8)));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}

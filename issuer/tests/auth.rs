@@ -3,12 +3,18 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{CLIENT, OTHER, SECRET, Server, config_text, issuer, percentiles, token_request};
+
+/// The tests that load Argon2 or time it run one at a time: a flood in one would skew another.
+fn alone() -> MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The time of one request on a fresh connection, and its status.
 fn timed(s: &Server, request: &[u8]) -> (Duration, u16) {
@@ -31,6 +37,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// here, fails every round).
 #[test]
 fn an_unknown_client_costs_the_same_as_a_wrong_secret() {
+    let _alone = alone();
     let s = Server::start(&config_text("secret_cache_seconds = 0", ""));
     let wrong = token_request(CLIENT, "wrong-secret");
     let unknown = token_request("no-such-client", "wrong-secret");
@@ -81,6 +88,7 @@ fn an_unknown_client_gets_the_same_answer_as_a_wrong_secret() {
 /// the cost of one Argon2 check measured in the same run.
 #[test]
 fn a_cached_client_stays_fast_under_a_wrong_secret_flood() {
+    let _alone = alone();
     let s = Arc::new(Server::start(&config_text(
         "[limits]\nmax_queued_verifications = 64",
         "",
@@ -142,6 +150,7 @@ fn a_cached_client_stays_fast_under_a_wrong_secret_flood() {
 /// The queue for Argon2 is bounded: past it, 503 with Retry-After, never a pile-up.
 #[test]
 fn a_full_verification_queue_answers_503_with_retry_after() {
+    let _alone = alone();
     let s = Arc::new(Server::start(&config_text(
         "secret_cache_seconds = 0\n[limits]\nmax_queued_verifications = 0",
         "",

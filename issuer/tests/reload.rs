@@ -13,6 +13,8 @@ use serde_json::Value;
 use tollgate::{KeySet, Policy, Scratch, Verifier};
 use tollgate_issuer::{keys, secrets};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
 const ISSUER: &str = "https://issuer.rotation.test";
 const SECRET: &str = "rotation-secret";
@@ -388,4 +390,65 @@ fn sigterm_with_slow_clients_stops_within_seconds() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// Reloads racing requests: every token comes wholly from one configuration (its issuer and its
+/// signing key belong together), and every request is answered.
+#[test]
+fn reloads_racing_requests_never_mix_two_configurations() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let config = |issuer: &str, seed: u8| {
+        common::config_text("", "")
+            .replace(common::ISSUER, issuer)
+            .replace(
+                &base64ct::Base64UrlUnpadded::encode_string(&[1; 32]),
+                &base64ct::Base64UrlUnpadded::encode_string(&[seed; 32]),
+            )
+            .replace("kid = \"k1\"", &format!("kid = \"k{seed}\""))
+    };
+    let (a, b) = (config("https://a.test", 1), config("https://b.test", 2));
+    let s = Arc::new(common::Server::start(&a));
+    let running = Arc::new(AtomicBool::new(true));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, running) = (s.clone(), running.clone());
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                while running.load(Ordering::SeqCst) {
+                    let r = s.exchange(&common::token_request(common::CLIENT, common::SECRET));
+                    assert_eq!(r.status, 200);
+                    let token = r.json()["access_token"].as_str().unwrap().to_string();
+                    let payload = token.split('.').nth(1).unwrap();
+                    let claims: Value = serde_json::from_slice(
+                        &base64ct::Base64UrlUnpadded::decode_vec(payload).unwrap(),
+                    )
+                    .unwrap();
+                    seen.push((claims["iss"].as_str().unwrap().to_string(), kid_of(&token)));
+                }
+                seen
+            })
+        })
+        .collect();
+    for i in 0..40 {
+        let next = if i % 2 == 0 { &b } else { &a };
+        s.running().replace(common::issuer(next));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    running.store(false, Ordering::SeqCst);
+    let seen: Vec<(String, String)> = clients
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert!(seen.len() > 10, "{}", seen.len());
+    for (iss, kid) in &seen {
+        assert!(
+            matches!(
+                (iss.as_str(), kid.as_str()),
+                ("https://a.test", "k1") | ("https://b.test", "k2")
+            ),
+            "{iss} signed by {kid}"
+        );
+    }
 }

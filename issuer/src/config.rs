@@ -478,6 +478,60 @@ mod tests {
     }
 
     #[test]
+    fn limits_have_defaults_and_bad_ones_name_their_field() {
+        let c = Config::from_toml(&config(&client("")), Path::new(".")).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.limits.header_timeout, Duration::from_secs(10));
+        let with = |limits: &str| {
+            config(&client("")).replacen("[[keys]]", &format!("{limits}\n[[keys]]"), 1)
+        };
+        let c = Config::from_toml(&with("[limits]\nmax_connections = 7"), Path::new(".")).unwrap();
+        assert_eq!(c.limits.max_connections, 7);
+        assert_eq!(
+            error(&with("[limits]\nheader_timeout_seconds = 0")).field,
+            "limits.header_timeout_seconds"
+        );
+        assert_eq!(
+            error(&with("[limits]\nshutdown_seconds = 61")).field,
+            "limits.shutdown_seconds"
+        );
+        assert_eq!(
+            error(&with("[limits]\nmax_connections = 0")).field,
+            "limits.max_connections"
+        );
+        assert!(
+            error(&with("[limits]\nbody_bytes = 1"))
+                .message
+                .contains("unknown field")
+        );
+    }
+
+    #[test]
+    fn a_weak_secret_hash_is_a_warning_naming_the_client() {
+        let weak = argon2::PasswordHasher::hash_password(
+            &argon2::Argon2::from(argon2::Params::new(4096, 1, 1, None).unwrap()),
+            b"x",
+        )
+        .unwrap()
+        .to_string();
+        let text = config(&client(""));
+        let weak_text = text.replace(&secrets_hash_of(&text), &weak);
+        let c = Config::from_toml(&weak_text, Path::new(".")).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("\"c1\"") && c.warnings[0].contains("m=4096,t=1,p=1"));
+        let strong = Config::from_toml(&text, Path::new(".")).unwrap();
+        assert!(strong.warnings.is_empty());
+    }
+
+    fn secrets_hash_of(text: &str) -> String {
+        text.lines()
+            .find_map(|l| l.strip_prefix("secret_hash = \""))
+            .unwrap()
+            .trim_end_matches('"')
+            .to_string()
+    }
+
+    #[test]
     fn unknown_fields_and_bad_toml_are_reported_with_their_place() {
         let e = error(&config(&client("colour = \"red\"")));
         assert!(e.message.contains("unknown field `colour`"), "{e}");

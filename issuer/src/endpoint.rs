@@ -293,9 +293,10 @@ impl Issuer {
         for (reading, client) in readings.into_iter().zip(clients) {
             let hash = client.map_or(&self.decoy, |c| &c.secret_hash).clone();
             let secret = reading.secret.clone();
-            let ok = gate.verify(reading.secret, hash).await.map_err(|_| {
+            let check = gate.verify(reading.secret, hash).map_err(|_| {
                 Response::unavailable("too many client authentications in progress; retry shortly")
             })?;
+            let ok = check.await;
             if let (true, Some(client)) = (ok, client) {
                 self.cache.insert(&client.id, &client.secret_hash, &secret);
                 return Ok(client);

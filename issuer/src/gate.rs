@@ -34,21 +34,20 @@ pub struct Gate {
 
 impl Gate {
     /// `threads` checks at once, `max_waiting` more queued.
-    pub fn new(threads: usize, max_waiting: usize) -> Self {
+    pub fn new(threads: usize, max_waiting: usize) -> std::io::Result<Self> {
         let (jobs, queue) = sync_channel(max_waiting);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..threads.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name("tollgate-argon2".into())
-                .spawn(move || work(&queue))
-                .expect("the system starts a thread");
+                .spawn(move || work(&queue))?;
         }
-        Gate { jobs }
+        Ok(Gate { jobs })
     }
 
     /// One thread per core of this machine.
-    pub fn per_core(max_waiting: usize) -> Self {
+    pub fn per_core(max_waiting: usize) -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self::new(cores, max_waiting)
     }
@@ -104,7 +103,7 @@ mod tests {
     #[test]
     fn the_pool_verifies_right_and_wrong_secrets() {
         let hash = secrets::hash_secret(b"right");
-        let gate = Gate::new(1, 4);
+        let gate = Gate::new(1, 4).unwrap();
         let check = |s: &[u8]| {
             gate.verify(Zeroizing::new(s.to_vec()), hash.clone())
                 .unwrap()
@@ -119,7 +118,7 @@ mod tests {
     #[test]
     fn a_full_queue_is_busy_at_once() {
         let hash = secrets::hash_secret(b"x");
-        let gate = Gate::new(1, 1);
+        let gate = Gate::new(1, 1).unwrap();
         let queued: Vec<_> = (0..6)
             .map(|_| gate.verify(Zeroizing::new(b"y".to_vec()), hash.clone()))
             .collect();

@@ -128,7 +128,7 @@ pub fn serve(issuer: Arc<Issuer>, listen: &str, workers: usize) -> io::Result<Ru
     let limits = issuer.config().limits;
     let shared = Arc::new(Shared {
         issuer: RwLock::new(issuer),
-        gate: Gate::per_core(limits.max_queued_verifications),
+        gate: Gate::per_core(limits.max_queued_verifications)?,
         limits,
         shed: Notify::new(),
         requests: AtomicU64::new(0),

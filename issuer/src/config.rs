@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -19,16 +20,50 @@ pub struct ConfigFile {
     /// Address to listen on (`--listen` overrides it).
     #[serde(default = "default_listen")]
     pub listen: String,
-    /// Request-handling threads.
+    /// Threads of the async runtime that serves HTTP (Argon2 runs on its own pool).
     #[serde(default = "default_workers")]
     pub workers: usize,
     /// How long a verified client secret is remembered (0 turns the cache off).
     #[serde(default = "default_secret_cache_seconds")]
     pub secret_cache_seconds: u64,
+    /// Timeouts and limits of the HTTP server.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     #[serde(default)]
     pub keys: Vec<KeyConfig>,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+}
+
+/// `[limits]`: what a slow or greedy peer may hold. Every field has a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// From a request's first byte to the end of its header (408 after).
+    pub header_timeout_seconds: u64,
+    /// For the whole body once the header is in (408 after); also for sending a response.
+    pub body_timeout_seconds: u64,
+    /// A kept-alive connection with no request in progress is closed after this.
+    pub idle_timeout_seconds: u64,
+    /// On SIGTERM or SIGINT, in-flight requests get this long before connections are cut.
+    pub shutdown_seconds: u64,
+    /// Open connections; beyond it idle ones are closed and new ones get 503.
+    pub max_connections: usize,
+    /// Client authentications waiting for an Argon2 slot; beyond it, 503.
+    pub max_queued_verifications: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 10,
+            idle_timeout_seconds: 30,
+            shutdown_seconds: 5,
+            max_connections: 512,
+            max_queued_verifications: 32,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +165,55 @@ pub struct Client {
     pub client_credentials_allowed: bool,
 }
 
+/// The server's limits, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub max_connections: usize,
+    pub max_queued_verifications: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from_config(&LimitsConfig::default()).expect("the defaults are valid")
+    }
+}
+
+impl Limits {
+    fn from_config(c: &LimitsConfig) -> Result<Self, ConfigError> {
+        let seconds = |name: &str, value: u64, max: u64| {
+            if (1..=max).contains(&value) {
+                Ok(Duration::from_secs(value))
+            } else {
+                Err(err(
+                    format!("limits.{name}"),
+                    format!("must be between 1 and {max}"),
+                ))
+            }
+        };
+        if !(1..=65_536).contains(&c.max_connections) {
+            return Err(err("limits.max_connections", "must be between 1 and 65536"));
+        }
+        if c.max_queued_verifications > 4096 {
+            return Err(err(
+                "limits.max_queued_verifications",
+                "must be at most 4096",
+            ));
+        }
+        Ok(Limits {
+            header_timeout: seconds("header_timeout_seconds", c.header_timeout_seconds, 3600)?,
+            body_timeout: seconds("body_timeout_seconds", c.body_timeout_seconds, 3600)?,
+            idle_timeout: seconds("idle_timeout_seconds", c.idle_timeout_seconds, 3600)?,
+            shutdown_timeout: seconds("shutdown_seconds", c.shutdown_seconds, 60)?,
+            max_connections: c.max_connections,
+            max_queued_verifications: c.max_queued_verifications,
+        })
+    }
+}
+
 /// The configuration, validated and with its keys loaded.
 #[derive(Debug)]
 pub struct Config {
@@ -137,9 +221,12 @@ pub struct Config {
     pub listen: String,
     pub workers: usize,
     pub secret_cache_seconds: u64,
+    pub limits: Limits,
     pub keys: Vec<SigningKey>,
     pub active_key: usize,
     pub clients: Vec<Client>,
+    /// Problems worth a warning at startup that do not stop it (weak secret hashes).
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -170,6 +257,7 @@ impl Config {
         if file.workers == 0 || file.workers > 256 {
             return Err(err("workers", "must be between 1 and 256"));
         }
+        let limits = Limits::from_config(&file.limits)?;
         if file.keys.is_empty() {
             return Err(err("keys", "at least one signing key is required"));
         }
@@ -224,18 +312,27 @@ impl Config {
         };
 
         let mut clients = Vec::new();
+        let mut warnings = Vec::new();
         let mut ids = HashSet::new();
         for (i, c) in file.clients.into_iter().enumerate() {
             let field = |name: &str| format!("clients[{i}].{name}");
             if c.id.is_empty() || !ids.insert(c.id.clone()) {
                 return Err(err(field("id"), "must be non-empty and unique"));
             }
-            secrets::parse_hash(&c.secret_hash).map_err(|m| {
+            let strength = secrets::check_hash(&c.secret_hash).map_err(|m| {
                 err(
                     field("secret_hash"),
                     format!("{m}; make one with `tollgate hash-secret`"),
                 )
             })?;
+            if strength.weak {
+                warnings.push(format!(
+                    "{}: client {:?}: Argon2id {strength} is below the OWASP minimum \
+                     (m=19456,t=2,p=1 or equivalent); rehash it with `tollgate hash-secret`",
+                    field("secret_hash"),
+                    c.id
+                ));
+            }
             for scope in c.scopes.iter().chain(&c.default_scopes) {
                 if scope.is_empty() || !scope.bytes().all(is_scope_char) {
                     return Err(err(
@@ -291,9 +388,11 @@ impl Config {
             listen: file.listen,
             workers: file.workers,
             secret_cache_seconds: file.secret_cache_seconds,
+            limits,
             keys,
             active_key,
             clients,
+            warnings,
         })
     }
 }
@@ -376,6 +475,60 @@ mod tests {
             error(&config("").replace(&seed(), "AAAA")).field,
             "keys[0].private_key"
         );
+    }
+
+    #[test]
+    fn limits_have_defaults_and_bad_ones_name_their_field() {
+        let c = Config::from_toml(&config(&client("")), Path::new(".")).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.limits.header_timeout, Duration::from_secs(10));
+        let with = |limits: &str| {
+            config(&client("")).replacen("[[keys]]", &format!("{limits}\n[[keys]]"), 1)
+        };
+        let c = Config::from_toml(&with("[limits]\nmax_connections = 7"), Path::new(".")).unwrap();
+        assert_eq!(c.limits.max_connections, 7);
+        assert_eq!(
+            error(&with("[limits]\nheader_timeout_seconds = 0")).field,
+            "limits.header_timeout_seconds"
+        );
+        assert_eq!(
+            error(&with("[limits]\nshutdown_seconds = 61")).field,
+            "limits.shutdown_seconds"
+        );
+        assert_eq!(
+            error(&with("[limits]\nmax_connections = 0")).field,
+            "limits.max_connections"
+        );
+        assert!(
+            error(&with("[limits]\nbody_bytes = 1"))
+                .message
+                .contains("unknown field")
+        );
+    }
+
+    #[test]
+    fn a_weak_secret_hash_is_a_warning_naming_the_client() {
+        let weak = argon2::PasswordHasher::hash_password(
+            &argon2::Argon2::from(argon2::Params::new(4096, 1, 1, None).unwrap()),
+            b"x",
+        )
+        .unwrap()
+        .to_string();
+        let text = config(&client(""));
+        let weak_text = text.replace(&secrets_hash_of(&text), &weak);
+        let c = Config::from_toml(&weak_text, Path::new(".")).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("\"c1\"") && c.warnings[0].contains("m=4096,t=1,p=1"));
+        let strong = Config::from_toml(&text, Path::new(".")).unwrap();
+        assert!(strong.warnings.is_empty());
+    }
+
+    fn secrets_hash_of(text: &str) -> String {
+        text.lines()
+            .find_map(|l| l.strip_prefix("secret_hash = \""))
+            .unwrap()
+            .trim_end_matches('"')
+            .to_string()
     }
 
     #[test]

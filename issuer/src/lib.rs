@@ -4,7 +4,11 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod conn;
+pub mod endpoint;
+pub mod explain;
 pub mod form;
+pub mod gate;
 pub mod keys;
 pub mod secrets;
 pub mod server;

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use clap::{Parser, Subcommand, ValueEnum};
 use tollgate::{KeySet, Policy, Scratch, Verifier};
-use tollgate_issuer::{Config, Issuer, keys, secrets, serve};
+use tollgate_issuer::explain::{self, Flags};
+use tollgate_issuer::{Config, Issuer, Running, keys, secrets, serve};
 
 #[derive(Parser)]
 #[command(
@@ -64,7 +65,8 @@ enum Command {
         #[arg(long, conflicts_with = "secret")]
         generate: bool,
     },
-    /// Run the token endpoint, JWKS and metadata.
+    /// Run the token endpoint, JWKS and metadata. SIGHUP rereads the configuration and key
+    /// files (a broken one is logged and the running one kept); SIGTERM and SIGINT stop.
     Serve {
         /// The TOML configuration (see examples/issuer.toml).
         #[arg(long)]
@@ -109,9 +111,14 @@ enum Command {
         /// Required issuer (iss).
         #[arg(long)]
         issuer: Option<String>,
-        /// Accepted audience (repeatable; any one is enough).
+        /// Accepted audience (repeatable; any one is enough). Without it, a token that names an
+        /// audience is rejected (RFC 7519 §4.1.3).
         #[arg(long)]
         audience: Vec<String>,
+        /// Accept whatever audience the token names, for inspection-style checks; everything
+        /// else is still verified.
+        #[arg(long, conflicts_with = "audience")]
+        any_audience: bool,
         /// Required header typ, e.g. at+jwt.
         #[arg(long = "type")]
         typ: Option<String>,
@@ -127,7 +134,7 @@ enum Command {
         /// The time to verify at, in unix seconds (default: now).
         #[arg(long)]
         now: Option<i64>,
-        /// The token; read from standard input when absent.
+        /// The token (a `Bearer ` prefix is fine); read from standard input when absent.
         token: Option<String>,
     },
 }
@@ -177,6 +184,7 @@ fn main() -> ExitCode {
             jwks,
             issuer,
             audience,
+            any_audience,
             typ,
             scope,
             require_claim,
@@ -184,23 +192,17 @@ fn main() -> ExitCode {
             now,
             token,
         } => {
-            let mut policy = Policy::builder().leeway(leeway);
-            if let Some(i) = &issuer {
-                policy = policy.issuer(i);
-            }
-            for a in &audience {
-                policy = policy.audience(a);
-            }
-            if let Some(t) = &typ {
-                policy = policy.token_type(t);
-            }
-            for s in &scope {
-                policy = policy.scope(s);
-            }
-            for c in &require_claim {
-                policy = policy.require_claim(c);
-            }
-            verify(&jwks, policy, now, token)
+            let flags = Flags {
+                issuer,
+                audiences: audience,
+                any_audience,
+                typ,
+                scopes: scope,
+                required_claims: require_claim,
+                leeway,
+                now: now.unwrap_or_else(|| tollgate_issuer::server::unix_now() as i64),
+            };
+            verify(&jwks, &flags, token)
         }
     };
     match result {
@@ -287,31 +289,114 @@ fn read_stdin() -> Result<String, Failure> {
     Ok(text.trim().to_string())
 }
 
-fn run_server(config: &Path, listen: Option<String>) -> Result<(), Failure> {
-    let config = Config::load(config)
-        .map_err(|e| usage(format!("tollgate serve: {}: {e}", config.display())))?;
+fn run_server(path: &Path, listen: Option<String>) -> Result<(), Failure> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = Config::load(path)
+        .map_err(|e| usage(format!("tollgate serve: {}: {e}", path.display())))?;
+    for warning in &config.warnings {
+        tracing::warn!("{}: {warning}", path.display());
+    }
     let listen = listen.unwrap_or_else(|| config.listen.clone());
     let workers = config.workers;
+    // Signals are caught before the address is printed: whoever reads it may signal at once.
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| usage(format!("tollgate serve: {e}")))?;
+    let mut handlers = signals
+        .block_on(async { Signals::new() })
+        .map_err(|e| usage(format!("tollgate serve: cannot handle signals: {e}")))?;
     let issuer = Arc::new(Issuer::new(config));
     let running = serve(issuer.clone(), &listen, workers)
         .map_err(|e| usage(format!("tollgate serve: cannot listen on {listen}: {e}")))?;
-    let (stop_tx, stop_rx) = std::sync::mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
-    })
-    .map_err(|e| usage(format!("tollgate serve: cannot handle signals: {e}")))?;
     println!("listening on http://{}", running.addr());
     let _ = std::io::stdout().flush();
-    eprintln!(
-        "tollgate serve: issuer {}, {} client(s), signing with {:?}",
+    log_configuration("serving", running.addr(), &issuer);
+    signals.block_on(async {
+        loop {
+            match handlers.next().await {
+                Signal::Reload => reload(path, &running),
+                Signal::Stop(name) => {
+                    tracing::info!("{name}: stopping");
+                    break;
+                }
+            }
+        }
+    });
+    running.stop();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGHUP: the configuration and key files again; on any error the running one stays.
+fn reload(path: &Path, running: &Running) {
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(
+                "reload failed, still serving the previous configuration: {}: {e}",
+                path.display()
+            );
+            return;
+        }
+    };
+    for warning in &config.warnings {
+        tracing::warn!("{}: {warning}", path.display());
+    }
+    let old = running.issuer();
+    let (was, now) = (old.config(), &config);
+    if was.listen != now.listen || was.workers != now.workers || was.limits != now.limits {
+        tracing::warn!("listen, workers and [limits] change only with a restart");
+    }
+    let issuer = Arc::new(Issuer::new(config));
+    running.replace(issuer.clone());
+    log_configuration("reloaded", running.addr(), &issuer);
+}
+
+fn log_configuration(what: &str, addr: std::net::SocketAddr, issuer: &Issuer) {
+    let (active, published) = issuer.key_ids();
+    tracing::info!(
+        "{what}: http://{addr}, issuer {}, signing key {active:?}, published keys {published:?}, {} client(s)",
         issuer.config().issuer,
         issuer.config().clients.len(),
-        issuer.config().keys[issuer.config().active_key]
     );
-    let _ = stop_rx.recv();
-    eprintln!("tollgate serve: stopping");
-    running.stop();
-    Ok(())
+}
+
+enum Signal {
+    Reload,
+    Stop(&'static str),
+}
+
+struct Signals {
+    hangup: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            hangup: signal(SignalKind::hangup())?,
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn next(&mut self) -> Signal {
+        tokio::select! {
+            _ = self.hangup.recv() => Signal::Reload,
+            _ = self.terminate.recv() => Signal::Stop("SIGTERM"),
+            _ = self.interrupt.recv() => Signal::Stop("SIGINT"),
+        }
+    }
 }
 
 fn fetch_token(
@@ -382,11 +467,13 @@ fn fetch_token(
     Ok(())
 }
 
+/// The token from the argument or standard input; a pasted `Bearer ` prefix is dropped.
 fn token_or_stdin(token: Option<String>) -> Result<String, Failure> {
-    match token {
-        Some(t) => Ok(t.trim().to_string()),
-        None => read_stdin(),
-    }
+    let token = match token {
+        Some(t) => t,
+        None => read_stdin()?,
+    };
+    Ok(explain::strip_bearer(&token).to_string())
 }
 
 fn inspect(token: Option<String>) -> Result<(), Failure> {
@@ -424,12 +511,7 @@ fn inspect(token: Option<String>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn verify(
-    jwks_path: &Path,
-    policy: tollgate::PolicyBuilder,
-    now: Option<i64>,
-    token: Option<String>,
-) -> Result<(), Failure> {
+fn verify(jwks_path: &Path, flags: &Flags, token: Option<String>) -> Result<(), Failure> {
     let jwks = std::fs::read(jwks_path).map_err(|e| {
         usage(format!(
             "tollgate verify: cannot read {}: {e}",
@@ -450,21 +532,59 @@ fn verify(
             jwks_path.display()
         );
     }
-    let policy = policy
+    let token = token_or_stdin(token)?;
+    let key_list: Vec<(String, Option<String>)> = keys
+        .iter()
+        .map(|(alg, kid)| (alg.as_str().to_string(), kid.map(str::to_string)))
+        .collect();
+    let policy = policy(flags, &token)
         .build()
         .map_err(|e| usage(format!("tollgate verify: {e} ({})", e.name())))?;
-    let token = token_or_stdin(token)?;
-    let now = now.unwrap_or_else(|| tollgate_issuer::server::unix_now() as i64);
     let verifier = Verifier::new(keys, policy);
     let mut scratch = Box::new(Scratch::new());
-    match verifier.verify(token.as_bytes(), now, &mut scratch) {
+    match verifier.verify(token.as_bytes(), flags.now, &mut scratch) {
         Ok(claims) => {
             println!("{}", claims.payload_json());
             Ok(())
         }
-        Err(e) => Err(Failure {
-            code: 1,
-            message: format!("{}: {}", e.name(), e.description()),
-        }),
+        Err(e) => {
+            let mut message = format!("{}: {}", e.name(), e.description());
+            if let Some(why) = explain::explain(e, &token, flags, &key_list) {
+                message = format!("{message}: {why}");
+            }
+            Err(Failure { code: 1, message })
+        }
     }
+}
+
+/// The policy of the flags. `--any-audience` accepts the audience the token names: the
+/// signature and every other check still apply.
+fn policy(flags: &Flags, token: &str) -> tollgate::PolicyBuilder {
+    let mut policy = Policy::builder().leeway(flags.leeway);
+    if let Some(i) = &flags.issuer {
+        policy = policy.issuer(i);
+    }
+    let token_audiences: Vec<String> = match (flags.any_audience, explain::decode_unverified(token))
+    {
+        (true, Some((_, claims))) => explain::audiences(&claims)
+            .into_iter()
+            .filter(|a| !a.is_empty() && a.len() <= tollgate::MAX_POLICY_VALUE_LEN)
+            .take(tollgate::MAX_POLICY_AUDIENCES)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    for a in flags.audiences.iter().chain(&token_audiences) {
+        policy = policy.audience(a);
+    }
+    if let Some(t) = &flags.typ {
+        policy = policy.token_type(t);
+    }
+    for s in &flags.scopes {
+        policy = policy.scope(s);
+    }
+    for c in &flags.required_claims {
+        policy = policy.require_claim(c);
+    }
+    policy
 }

@@ -1,357 +1,48 @@
-//! The token endpoint (RFC 6749 §4.4, §5), the JWKS and the RFC 8414 metadata, and a small
-//! synchronous HTTP runtime around them.
+//! The HTTP/1.1 server: hyper on a tokio runtime of its own thread, behind a blocking API.
+//!
+//! hyper parses and frames requests (strictly: an invalid or conflicting `Content-Length` is a
+//! 400, a header over [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`] a 431). On top of it: the request
+//! header, body, idle and send deadlines, a body limit, `Host` and `Transfer-Encoding` rules, a
+//! connection cap that sheds idle connections first, the Argon2 gate, a log line per request, a
+//! configuration that can be swapped while serving, and a graceful stop with a deadline.
 
-use std::io::Read;
+use std::convert::Infallible;
+use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use bytes::Bytes;
+use http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING,
+};
+use http::{HeaderMap, HeaderValue, Version};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+use zeroize::Zeroizing;
 
-use crate::config::{Client, Config, is_scope_char};
-use crate::form::{Form, basic_credentials};
-use crate::secrets::SecretVerifier;
-use crate::token::{Grant, mint};
+use crate::config::Limits;
+use crate::conn::{ConnState, GuardedIo, Phase, linger};
+use crate::endpoint::{Request, Response};
+use crate::gate::Gate;
 
-/// Largest request body read; bigger ones get 413.
-pub const MAX_BODY: usize = 8 * 1024;
-pub const TOKEN_PATH: &str = "/token";
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
-const REALM: &str = "tollgate";
+pub use crate::endpoint::{Issuer, JWKS_PATH, METADATA_PATH, TOKEN_PATH};
 
-/// What the handler needs from an HTTP request.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    pub method: &'a str,
-    /// The path, query removed.
-    pub path: &'a str,
-    pub content_type: Option<&'a str>,
-    pub authorization: Option<&'a str>,
-    /// The body, or `None` when it was longer than [`MAX_BODY`].
-    pub body: Option<&'a [u8]>,
-}
-
-/// A response, and what the log line may say about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: String,
-    /// The authenticated client, for the log (never a secret or a token).
-    pub client_id: Option<String>,
-    /// The OAuth error code, for the log.
-    pub error: Option<&'static str>,
-}
-
-impl Response {
-    fn json(status: u16, body: &Value) -> Self {
-        Response {
-            status,
-            headers: vec![("Content-Type", "application/json".into())],
-            body: body.to_string(),
-            client_id: None,
-            error: None,
-        }
-    }
-
-    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-
-    /// RFC 6749 §5.2: `{"error": code, "error_description": …}`, never cached.
-    fn oauth_error(status: u16, code: &'static str, description: &str) -> Self {
-        let mut r = Self::json(
-            status,
-            &json!({"error": code, "error_description": description}),
-        )
-        .header("Cache-Control", "no-store")
-        .header("Pragma", "no-cache");
-        r.error = Some(code);
-        r
-    }
-}
-
-/// The authorization server: configuration, keys, clients.
-pub struct Issuer {
-    config: Config,
-    secrets: SecretVerifier,
-    jwks: String,
-    metadata: String,
-}
-
-impl Issuer {
-    pub fn new(config: Config) -> Self {
-        let secrets = SecretVerifier::new(
-            config.clients.first().map(|c| c.secret_hash.as_str()),
-            Duration::from_secs(config.secret_cache_seconds),
-        );
-        let keys: Vec<Value> = config.keys.iter().filter_map(|k| k.public_jwk()).collect();
-        let jwks = json!({ "keys": keys }).to_string();
-        let metadata = json!({
-            "issuer": config.issuer,
-            "token_endpoint": format!("{}{TOKEN_PATH}", config.issuer),
-            "jwks_uri": format!("{}{JWKS_PATH}", config.issuer),
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "response_types_supported": [],
-            "scopes_supported": scopes_supported(&config.clients),
-        })
-        .to_string();
-        Issuer {
-            config,
-            secrets,
-            jwks,
-            metadata,
-        }
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The published key set (public Ed25519 keys only).
-    pub fn jwks(&self) -> &str {
-        &self.jwks
-    }
-
-    /// Answers one request at `now` (unix seconds).
-    pub fn handle(&self, req: &Request<'_>, now: u64) -> Response {
-        let allowed = match req.path {
-            TOKEN_PATH => "POST",
-            JWKS_PATH | METADATA_PATH | "/healthz" => "GET, HEAD",
-            _ => return Response::json(404, &json!({"error": "not_found"})),
-        };
-        if !allowed.split(", ").any(|m| m == req.method) {
-            return Response::json(405, &json!({"error": "method_not_allowed"}))
-                .header("Allow", allowed);
-        }
-        let cacheable = |body: &str| Response {
-            status: 200,
-            headers: vec![
-                ("Content-Type", "application/json".into()),
-                ("Cache-Control", "public, max-age=300".into()),
-            ],
-            body: body.into(),
-            client_id: None,
-            error: None,
-        };
-        match req.path {
-            JWKS_PATH => cacheable(&self.jwks),
-            METADATA_PATH => cacheable(&self.metadata),
-            "/healthz" => Response::json(200, &json!({"status": "ok"})),
-            _ => self.token(req, now),
-        }
-    }
-
-    /// `POST /token`: RFC 6749 §4.4.2 request, §5.1 success, §5.2 errors.
-    fn token(&self, req: &Request<'_>, now: u64) -> Response {
-        let Some(body) = req.body else {
-            return Response::json(
-                413,
-                &json!({"error": "invalid_request", "error_description": "request body too large"}),
-            );
-        };
-        let form_type = req
-            .content_type
-            .and_then(|ct| ct.split(';').next())
-            .is_some_and(|t| {
-                t.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
-        if !form_type {
-            return Response::oauth_error(
-                400,
-                "invalid_request",
-                "Content-Type must be application/x-www-form-urlencoded",
-            );
-        }
-        let form = Form::parse(body);
-        match self.authorize(req, &form, now) {
-            Ok(response) => response,
-            Err(response) => response,
-        }
-    }
-
-    fn authorize(&self, req: &Request<'_>, form: &Form, now: u64) -> Result<Response, Response> {
-        let grant_type = form.single("grant_type")?;
-        let client = self.authenticate(req, form)?;
-        let grant_type = grant_type.ok_or_else(|| {
-            Response::oauth_error(400, "invalid_request", "grant_type is required")
-        })?;
-        if grant_type != "client_credentials" {
-            return Err(Response::oauth_error(
-                400,
-                "unsupported_grant_type",
-                "only client_credentials is supported",
-            ));
-        }
-        if !client.client_credentials_allowed {
-            return Err(Response::oauth_error(
-                400,
-                "unauthorized_client",
-                "this client may not use client_credentials",
-            ));
-        }
-        let scopes = self.scopes(client, form.single("scope")?)?;
-        let audiences = audiences(client, form)?;
-        let grant = Grant {
-            client_id: client.id.clone(),
-            scopes,
-            audiences,
-            lifetime: client.token_lifetime,
-        };
-        let key = &self.config.keys[client.signing_key];
-        let token = mint(&self.config.issuer, key, &grant, now);
-        let mut body = json!({
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": grant.lifetime,
-        });
-        // RFC 6749 §5.1: scope is returned, the client may not have asked for what it got.
-        if !grant.scopes.is_empty() {
-            body["scope"] = Value::String(grant.scopes.join(" "));
-        }
-        let mut response = Response::json(200, &body)
-            .header("Cache-Control", "no-store")
-            .header("Pragma", "no-cache");
-        response.client_id = Some(client.id.clone());
-        Ok(response)
-    }
-
-    /// RFC 6749 §2.3.1: Basic, or `client_id` and `client_secret` in the body, never both.
-    fn authenticate<'c>(&'c self, req: &Request<'_>, form: &Form) -> Result<&'c Client, Response> {
-        let unauthorized = |basic: bool, description: &str| {
-            let r = Response::oauth_error(401, "invalid_client", description);
-            if basic {
-                r.header("WWW-Authenticate", format!("Basic realm=\"{REALM}\""))
-            } else {
-                r
-            }
-        };
-        let basic = req.authorization.and_then(basic_credentials);
-        let in_body = form.contains("client_id") || form.contains("client_secret");
-        let (id, secret, basic_used) = match (basic, in_body) {
-            (Some(_), true) => {
-                return Err(Response::oauth_error(
-                    400,
-                    "invalid_request",
-                    "client credentials in both the Authorization header and the body",
-                ));
-            }
-            (Some(Err(())), false) => {
-                return Err(unauthorized(true, "malformed Basic credentials"));
-            }
-            (Some(Ok((id, secret))), false) => (id, secret, true),
-            (None, true) => {
-                let id = form.single("client_id")?;
-                let secret = form.single("client_secret")?;
-                match (id, secret) {
-                    (Some(id), Some(secret)) => (id.to_string(), secret.to_string(), false),
-                    _ => {
-                        return Err(unauthorized(
-                            false,
-                            "client_id and client_secret are both required",
-                        ));
-                    }
-                }
-            }
-            (None, false) => return Err(unauthorized(true, "client authentication required")),
-        };
-        // An unknown client gets the same answer, and through the decoy hash the same cost, as a
-        // wrong secret.
-        let client = self.config.clients.iter().find(|c| c.id == id);
-        let hash = client.map(|c| c.secret_hash.as_str());
-        match client {
-            Some(client) if self.secrets.verify(&id, hash, secret.as_bytes()) => Ok(client),
-            _ => Err(unauthorized(basic_used, "client authentication failed")),
-        }
-    }
-
-    /// The granted scopes: a subset of the client's, or its defaults (RFC 6749 §3.3).
-    fn scopes(&self, client: &Client, requested: Option<&str>) -> Result<Vec<String>, Response> {
-        let invalid = |d: &str| Response::oauth_error(400, "invalid_scope", d);
-        let Some(requested) = requested else {
-            if client.default_scopes.is_empty() && !client.scopes.is_empty() {
-                return Err(invalid(
-                    "scope is required: this client has no default scopes",
-                ));
-            }
-            return Ok(client.default_scopes.clone());
-        };
-        let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
-        if !requested.iter().all(|s| s.bytes().all(is_scope_char)) {
-            return Err(invalid("a scope is not a scope-token"));
-        }
-        grant(&requested, &client.scopes, |s| {
-            invalid(&format!("scope {s} is not allowed for this client"))
-        })
-    }
-}
-
-/// The audiences: `audience` (once) or `resource` (RFC 8707, repeatable), within the client's.
-fn audiences(client: &Client, form: &Form) -> Result<Vec<String>, Response> {
-    let invalid_target = |d: &str| Response::oauth_error(400, "invalid_target", d);
-    let audience = form.single("audience")?;
-    let resources = form.all("resource");
-    let requested: Vec<&str> = match (audience, resources.is_empty()) {
-        (Some(_), false) => {
-            return Err(Response::oauth_error(
-                400,
-                "invalid_request",
-                "use audience or resource, not both",
-            ));
-        }
-        (Some(a), true) => vec![a],
-        (None, false) => resources,
-        (None, true) => return Ok(vec![client.audiences[0].clone()]),
-    };
-    grant(&requested, &client.audiences, |a| {
-        invalid_target(&format!("audience {a} is not allowed for this client"))
-    })
-}
-
-/// `requested`, each once in the order asked, when all are `allowed`; else `refuse(the first not)`.
-fn grant(
-    requested: &[&str],
-    allowed: &[String],
-    refuse: impl Fn(&str) -> Response,
-) -> Result<Vec<String>, Response> {
-    let mut granted: Vec<String> = Vec::new();
-    for &r in requested {
-        if !allowed.iter().any(|a| a == r) {
-            return Err(refuse(r));
-        }
-        if !granted.iter().any(|g| g == r) {
-            granted.push(r.to_string());
-        }
-    }
-    Ok(granted)
-}
-
-/// RFC 6749 §3.2: a parameter sent twice is `invalid_request`.
-impl From<crate::form::Repeated> for Response {
-    fn from(r: crate::form::Repeated) -> Self {
-        Response::oauth_error(
-            400,
-            "invalid_request",
-            &format!("parameter {} is repeated", r.0),
-        )
-    }
-}
-
-fn scopes_supported(clients: &[Client]) -> Vec<&str> {
-    let mut all: Vec<&str> = clients
-        .iter()
-        .flat_map(|c| c.scopes.iter().map(String::as_str))
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    all
-}
+/// Largest request body; a bigger one gets 413. The form is a few hundred bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Largest request line and header, in bytes; bigger gets 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Most header fields in a request; more gets 431.
+pub const MAX_HEADERS: usize = 64;
+/// Connections answered 503 at once when the server is full; beyond them, new ones are closed.
+const MAX_REFUSING: usize = 64;
 
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -360,12 +51,32 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// A running server: its address, and a way to stop it.
+/// What every connection shares.
+struct Shared {
+    issuer: RwLock<Arc<Issuer>>,
+    gate: Gate,
+    limits: Limits,
+    /// Woken when the server is full: idle connections close.
+    shed: Notify,
+    /// Numbers requests for log lines that belong together.
+    requests: AtomicU64,
+}
+
+impl Shared {
+    fn issuer(&self) -> Arc<Issuer> {
+        self.issuer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// A running server: its address, a way to swap its configuration, and a way to stop it.
 pub struct Running {
     addr: SocketAddr,
-    server: Arc<tiny_http::Server>,
-    stopping: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -373,97 +84,360 @@ impl Running {
         self.addr
     }
 
-    /// Stops accepting work, lets the workers finish their current request, and joins them.
-    pub fn stop(self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        for _ in &self.workers {
-            self.server.unblock();
-        }
-        for w in self.workers {
-            let _ = w.join();
+    /// The configuration requests are served with now.
+    pub fn issuer(&self) -> Arc<Issuer> {
+        self.shared.issuer()
+    }
+
+    /// Swaps in another configuration, atomically: each request is served wholly by the old
+    /// one or wholly by the new one. Listening address, workers and limits stay as started.
+    pub fn replace(&self, issuer: Arc<Issuer>) {
+        *self
+            .shared
+            .issuer
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = issuer;
+    }
+
+    /// Stops accepting, lets in-flight requests finish within the shutdown deadline, cuts what
+    /// is left, and joins the server thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
 
-/// Starts `workers` request threads on `listen` (port 0 picks a free port).
-pub fn serve(issuer: Arc<Issuer>, listen: &str, workers: usize) -> std::io::Result<Running> {
-    let server = tiny_http::Server::http(listen).map_err(std::io::Error::other)?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| std::io::Error::other("not an IP listener"))?;
-    let server = Arc::new(server);
-    let stopping = Arc::new(AtomicBool::new(false));
-    let workers = (0..workers.max(1))
-        .map(|_| {
-            let (server, issuer, stopping) = (server.clone(), issuer.clone(), stopping.clone());
-            std::thread::spawn(move || {
-                while !stopping.load(Ordering::SeqCst) {
-                    match server.recv_timeout(Duration::from_millis(250)) {
-                        Ok(Some(request)) => answer(&issuer, request),
-                        Ok(None) => {}
-                        Err(e) => eprintln!("tollgate: accept error: {e}"),
-                    }
-                }
-            })
-        })
-        .collect();
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Serves `issuer` on `listen` (port 0 picks a free port) with `workers` runtime threads.
+/// Returns once the socket listens.
+pub fn serve(issuer: Arc<Issuer>, listen: &str, workers: usize) -> io::Result<Running> {
+    let listener = std::net::TcpListener::bind(listen)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let limits = issuer.config().limits;
+    let shared = Arc::new(Shared {
+        issuer: RwLock::new(issuer),
+        gate: Gate::per_core(limits.max_queued_verifications)?,
+        limits,
+        shed: Notify::new(),
+        requests: AtomicU64::new(0),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers.max(1))
+        .thread_name("tollgate-http")
+        .enable_all()
+        .build()?;
+    let (stop, stopped) = watch::channel(false);
+    let listener = {
+        let _guard = runtime.enter();
+        TcpListener::from_std(listener)?
+    };
+    let server = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("tollgate-server".into())
+        .spawn(move || {
+            runtime.block_on(accept_loop(listener, server, stopped));
+            // Argon2 runs still going finish on their own; nobody waits for them.
+            runtime.shutdown_timeout(Duration::from_millis(500));
+        })?;
     Ok(Running {
         addr,
-        server,
-        stopping,
-        workers,
+        shared,
+        stop,
+        thread: Some(thread),
     })
 }
 
-fn header<'r>(request: &'r tiny_http::Request, name: &'static str) -> Option<&'r str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv(name))
-        .map(|h| h.value.as_str())
-}
-
-fn answer(issuer: &Issuer, mut request: tiny_http::Request) {
-    let started = Instant::now();
-    let mut body = Vec::new();
-    let declared_too_large = request.body_length().is_some_and(|n| n > MAX_BODY);
-    let fits = !declared_too_large
-        && request
-            .as_reader()
-            .take(MAX_BODY as u64 + 1)
-            .read_to_end(&mut body)
-            .is_ok()
-        && body.len() <= MAX_BODY;
-    let method = request.method().as_str().to_string();
-    let url = request.url().to_string();
-    let path = url.split('?').next().unwrap_or("");
-    let req = Request {
-        method: &method,
-        path,
-        content_type: header(&request, "Content-Type"),
-        authorization: header(&request, "Authorization"),
-        body: fits.then_some(body.as_slice()),
-    };
-    let response = issuer.handle(&req, unix_now());
-    // One line per request; never a secret or a token.
-    eprintln!(
-        "tollgate: {method} {path} {} {}us client={} error={}",
-        response.status,
-        started.elapsed().as_micros(),
-        response.client_id.as_deref().unwrap_or("-"),
-        response.error.unwrap_or("-"),
-    );
-    let mut http =
-        tiny_http::Response::from_string(response.body).with_status_code(response.status);
-    for (name, value) in response.headers {
-        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            http.add_header(h);
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
+    let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    match slots.clone().try_acquire_owned() {
+                        Ok(slot) => {
+                            let io = GuardedIo::new(stream, ConnState::new(), shared.limits, slot);
+                            connections.spawn(connection(io, peer, shared.clone(), stopped.clone()));
+                        }
+                        Err(_) => {
+                            tracing::info!(%peer, "max_connections reached: 503, closing idle connections");
+                            shared.shed.notify_waiters();
+                            if let Ok(permit) = refusing.clone().try_acquire_owned() {
+                                tokio::spawn(refuse(stream, permit));
+                            }
+                        }
+                    }
+                }
+                // Out of file descriptors, or a connection reset before it was accepted: wait a
+                // little rather than spin.
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
         }
     }
-    if method == "HEAD" {
-        let _ = request.respond(http.with_data(std::io::empty(), Some(0)));
-    } else {
-        let _ = request.respond(http);
+    drop(listener);
+    let drained = tokio::time::timeout(shared.limits.shutdown_timeout, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::info!(
+            "shutdown deadline reached: closing {} connection(s) still open",
+            connections.len()
+        );
+        connections.abort_all();
     }
+}
+
+/// The server is full: 503, and the idle connections were asked to make room.
+async fn refuse(stream: TcpStream, permit: tokio::sync::OwnedSemaphorePermit) {
+    let body = r#"{"error":"temporarily_unavailable","error_description":"too many connections"}"#;
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.writable()).await;
+    let _ = stream.try_write(response.as_bytes());
+    linger(stream, None).await;
+    drop(permit);
+}
+
+/// Serves one connection until it closes, is shed while idle, or the server stops.
+async fn connection(
+    io: GuardedIo,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let state = io.state();
+    let service = {
+        let (shared, state) = (shared.clone(), state.clone());
+        hyper::service::service_fn(move |req| {
+            let (shared, state) = (shared.clone(), state.clone());
+            async move { Ok::<_, Infallible>(respond(req, &shared, &state).await) }
+        })
+    };
+    let mut http = http1::Builder::new();
+    http.max_headers(MAX_HEADERS)
+        .max_header_size(MAX_HEADER_BYTES)
+        .max_buf_size(MAX_HEADER_BYTES.max(8192) * 2)
+        // Our socket wrapper times the header out and answers 408; hyper's would close silently.
+        .header_read_timeout(None)
+        .half_close(false);
+    let conn = http.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                match result {
+                    // hyper answered it (400, 431) without calling us: still worth a line.
+                    Err(e) if e.is_parse() || e.is_parse_too_large() => {
+                        tracing::info!(target: "tollgate::request", "refused a malformed request: {e}");
+                    }
+                    Err(e) => tracing::debug!(%peer, "connection ended: {e}"),
+                    Ok(()) => {}
+                }
+                break;
+            }
+            _ = shared.shed.notified(), if !closing => {
+                if state.is_idle() {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+            _ = stopped.changed(), if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Frames, bounds and logs one request around [`Issuer::handle`].
+async fn respond(
+    req: hyper::Request<Incoming>,
+    shared: &Shared,
+    state: &ConnState,
+) -> hyper::Response<Full<Bytes>> {
+    state.set(Phase::Body);
+    let started = Instant::now();
+    let number = shared.requests.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let (response, close) = match check_framing(parts.version, &parts.headers) {
+        Err(refusal) => (refusal, true),
+        Ok(()) => match read_body(body, shared.limits.body_timeout).await {
+            Err(refusal) => (refusal, true),
+            Ok(body) => {
+                state.set(Phase::Handling);
+                let issuer = shared.issuer();
+                let request = Request {
+                    method: parts.method.as_str(),
+                    path: &path,
+                    content_type: single(&parts.headers, CONTENT_TYPE),
+                    authorization: single(&parts.headers, AUTHORIZATION),
+                    body: &body,
+                };
+                let response = match duplicated(&parts.headers) {
+                    Some(name) => Response::oauth_error(
+                        400,
+                        "invalid_request",
+                        &format!("the {name} header is repeated"),
+                    ),
+                    None => issuer.handle(&request, &shared.gate, unix_now()).await,
+                };
+                (response, false)
+            }
+        },
+    };
+    log(
+        number,
+        parts.method.as_str(),
+        &path,
+        &response,
+        started.elapsed(),
+    );
+    state.set(Phase::Responded);
+    to_hyper(response, close)
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request has exactly one valid `Host`. §6.1: a request with
+/// `Transfer-Encoding` and `Content-Length` is a smuggling attempt behind a proxy that frames it
+/// the other way; hyper drops the `Content-Length` without telling us, so no `Transfer-Encoding`
+/// is accepted at all (every OAuth client sends the form with a length).
+fn check_framing(version: Version, headers: &HeaderMap) -> Result<(), Response> {
+    let bad = |description: &str| Response::oauth_error(400, "invalid_request", description);
+    let hosts: Vec<&HeaderValue> = headers.get_all(HOST).iter().collect();
+    match hosts.as_slice() {
+        [] if version == Version::HTTP_11 => {
+            return Err(bad("an HTTP/1.1 request needs a Host header"));
+        }
+        [] => {}
+        [host] => {
+            // uri-host [":" port] (RFC 9110 §7.2): an authority without userinfo.
+            let valid = host
+                .to_str()
+                .ok()
+                .is_some_and(|h| !h.contains('@') && h.parse::<http::uri::Authority>().is_ok());
+            if !valid {
+                return Err(bad("the Host header is not a valid host"));
+            }
+        }
+        _ => return Err(bad("the Host header is repeated")),
+    }
+    if headers.contains_key(TRANSFER_ENCODING) {
+        return Err(bad(
+            "Transfer-Encoding is not accepted; send the body with a Content-Length",
+        ));
+    }
+    let too_large = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY as u64);
+    if too_large {
+        return Err(body_too_large());
+    }
+    Ok(())
+}
+
+fn body_too_large() -> Response {
+    Response::oauth_error(
+        413,
+        "invalid_request",
+        &format!("the request body is larger than {MAX_BODY} bytes"),
+    )
+}
+
+/// The whole body within the body deadline and [`MAX_BODY`]; wiped on drop (it may hold a
+/// client secret).
+async fn read_body(body: Incoming, timeout: Duration) -> Result<Zeroizing<Vec<u8>>, Response> {
+    match tokio::time::timeout(timeout, Limited::new(body, MAX_BODY).collect()).await {
+        Err(_) => {
+            tracing::info!("request body timeout (408)");
+            Err(Response::oauth_error(
+                408,
+                "invalid_request",
+                "request body timeout",
+            ))
+        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(body_too_large()),
+        Ok(Err(_)) => Err(Response::oauth_error(
+            400,
+            "invalid_request",
+            "the request body is malformed or was cut short",
+        )),
+        Ok(Ok(collected)) => Ok(Zeroizing::new(collected.to_bytes().to_vec())),
+    }
+}
+
+/// A header's value when it appears at most once and is visible ASCII.
+fn single(headers: &HeaderMap, name: http::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The first of the headers the handler reads that appears more than once.
+fn duplicated(headers: &HeaderMap) -> Option<&'static str> {
+    [
+        (AUTHORIZATION, "Authorization"),
+        (CONTENT_TYPE, "Content-Type"),
+    ]
+    .into_iter()
+    .find(|(name, _)| headers.get_all(name).iter().nth(1).is_some())
+    .map(|(_, shown)| shown)
+}
+
+/// One line per request: method, path, status, client (when authenticated), OAuth error,
+/// latency. Never a secret, a hash or a token; the path is URI characters only (hyper refuses
+/// others) and cut to 200 of them.
+fn log(number: u64, method: &str, path: &str, response: &Response, elapsed: Duration) {
+    let path: String = path.chars().take(200).collect();
+    tracing::info!(
+        target: "tollgate::request",
+        "#{number} {method} {path} {} client={} error={} {:.3}ms",
+        response.status,
+        response.client_id.as_deref().unwrap_or("-"),
+        response.error.unwrap_or("-"),
+        elapsed.as_secs_f64() * 1000.0,
+    );
+}
+
+fn to_hyper(response: Response, close: bool) -> hyper::Response<Full<Bytes>> {
+    let mut http = hyper::Response::new(Full::new(Bytes::from(response.body)));
+    *http.status_mut() = http::StatusCode::from_u16(response.status)
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = http.headers_mut();
+    for (name, value) in response.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.append(name, value);
+        }
+    }
+    if close {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    http
 }

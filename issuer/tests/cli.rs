@@ -196,7 +196,7 @@ fn the_whole_flow_serve_token_verify_inspect() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr).trim(),
-        "invalid_audience: audience not accepted"
+        "invalid_audience: audience not accepted: the token is for \"api://items\", not \"api://other\" (--audience)"
     );
     let out = tollgate(
         &[
@@ -212,7 +212,15 @@ fn the_whole_flow_serve_token_verify_inspect() {
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).starts_with("expired:"));
+    let reason = text(&out.stderr);
+    assert!(
+        reason.starts_with("expired: token has expired: it expired at 20"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Z (") && reason.contains(" seconds ago)"),
+        "{reason}"
+    );
 
     let out = tollgate(&["inspect", &token], None);
     assert!(out.status.success());
@@ -239,9 +247,7 @@ fn the_whole_flow_serve_token_verify_inspect() {
     assert!(status.success(), "serve stops cleanly on SIGTERM");
     // One line per request, and never a secret or a token.
     assert_eq!(
-        log.lines()
-            .filter(|l| l.starts_with("tollgate: POST /token"))
-            .count(),
+        log.lines().filter(|l| l.contains("POST /token ")).count(),
         3,
         "{log}"
     );
@@ -250,7 +256,125 @@ fn the_whole_flow_serve_token_verify_inspect() {
         !log.contains("demo-secret") && !log.contains(&token[..40]),
         "{log}"
     );
-    assert!(log.contains("stopping"));
+    assert!(log.contains("SIGTERM: stopping"), "{log}");
+}
+
+/// A token from the example issuer, and its JWKS in a file.
+fn issued_token(scope: &str) -> (Served, String, PathBuf) {
+    let dir = temp_dir(&format!("explain-{scope}"));
+    let served = Served::start();
+    let out = tollgate(
+        &[
+            "token",
+            "--token-url",
+            &format!("{}/token", served.base),
+            "--client-id",
+            "demo-client",
+            "--client-secret",
+            "demo-secret",
+            "--scope",
+            scope,
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let jwks = fetch_jwks(&served.base, &dir);
+    (served, text(&out.stdout).trim().to_string(), jwks)
+}
+
+/// The issue's report: a valid token with an `aud`, checked without --audience, exited 1 with
+/// no hint of the flag that was missing.
+#[test]
+fn verify_names_the_audience_flag_a_token_needs() {
+    let (_served, token, jwks) = issued_token("items:read");
+    let out = tollgate(&["verify", "--jwks", jwks.to_str().unwrap(), &token], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "invalid_audience: audience not accepted: the token is for \"api://items\"; accept it \
+         with --audience \"api://items\", or skip the audience check with --any-audience"
+    );
+}
+
+/// `--any-audience` accepts whatever audience the token names, and still checks the rest.
+#[test]
+fn verify_any_audience_skips_only_the_audience_check() {
+    let (_served, token, jwks) = issued_token("items:read");
+    let jwks = jwks.to_str().unwrap();
+    let out = tollgate(&["verify", "--jwks", jwks, "--any-audience", &token], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let claims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(claims["aud"], "api://items");
+    let out = tollgate(
+        &[
+            "verify",
+            "--jwks",
+            jwks,
+            "--any-audience",
+            "--issuer",
+            "https://other",
+            &token,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = tollgate(
+        &[
+            "verify",
+            "--jwks",
+            jwks,
+            "--any-audience",
+            "--audience",
+            "x",
+            &token,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "the two flags conflict");
+}
+
+#[test]
+fn verify_names_the_missing_scope() {
+    let (_served, token, jwks) = issued_token("items:read");
+    let out = tollgate(
+        &[
+            "verify",
+            "--jwks",
+            jwks.to_str().unwrap(),
+            "--audience",
+            "api://items",
+            "--scope",
+            "items:read",
+            "--scope",
+            "items:write",
+            &token,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "insufficient_scope: token lacks a required scope: missing scope \"items:write\"; \
+         the token has \"items:read\""
+    );
+}
+
+/// The issue's report: pasting `Bearer <token>` from an Authorization header gave a base64
+/// error. RFC 6750 §2.1's prefix is dropped, from the argument or standard input.
+#[test]
+fn verify_accepts_a_pasted_bearer_prefix() {
+    let (_served, token, jwks) = issued_token("items:read");
+    let jwks = jwks.to_str().unwrap();
+    let pasted = format!("Bearer {token}");
+    let out = tollgate(&["verify", "--jwks", jwks, "--any-audience", &pasted], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = tollgate(
+        &["verify", "--jwks", jwks, "--any-audience"],
+        Some(&format!("{pasted}\n")),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = tollgate(&["inspect", &pasted], None);
+    assert!(out.status.success());
 }
 
 #[test]

@@ -465,7 +465,7 @@ fn a_wrong_content_type_is_an_invalid_request() {
 #[test]
 fn an_oversized_body_is_413() {
     let s = start();
-    let big = format!("grant_type=client_credentials&pad={}", "x".repeat(20_000));
+    let big = format!("grant_type=client_credentials&pad={}", "x".repeat(70_000));
     let r = post(&s, Some(&basic("svc", SECRET)), &big);
     assert_eq!(r.status, 413);
 }

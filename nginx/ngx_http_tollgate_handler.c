@@ -416,8 +416,8 @@ ngx_http_tollgate_ancestor_verdict(ngx_http_request_t *r,
 
 /*
  * The verdict the variables of this request see: the location's, verified on
- * first use; in a subrequest to a location without auth_jwt, the main request's
- * (if it has one). NGX_DECLINED: none.
+ * first use; in a subrequest to a location without auth_jwt, what the main
+ * request sees where it is now. NGX_DECLINED: none.
  */
 
 ngx_int_t
@@ -436,9 +436,24 @@ ngx_http_tollgate_current(ngx_http_request_t *r, ngx_http_tollgate_ctx_t **ctx)
         return NGX_DECLINED;
     }
 
-    *ctx = ngx_http_get_module_ctx(r->main, ngx_http_tollgate_module);
+    /*
+     * The main request's verdict may have been made in a location it has left
+     * (rewrite ... last keeps the context): only one made for its location now
+     * counts.
+     */
 
-    return (*ctx == NULL) ? NGX_DECLINED : NGX_OK;
+    *ctx = ngx_http_get_module_ctx(r->main, ngx_http_tollgate_module);
+    tlcf = ngx_http_get_module_loc_conf(r->main, ngx_http_tollgate_module);
+
+    if (*ctx == NULL
+        || !tlcf->enabled
+        || (*ctx)->verifier != tlcf->verifier
+        || (*ctx)->source != tlcf->token)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 

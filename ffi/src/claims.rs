@@ -5,7 +5,7 @@
 
 use tollgate::{Claim, Claims, Kind, Scratch};
 
-use crate::boundary::{arg, disjoint, guard, infallible, text, write_out};
+use crate::boundary::{apart, arg, disjoint, guard, infallible, out_region, text, write_out};
 use crate::status::tollgate_status;
 
 /// The claims of a verified token: a view into the scratch memory passed to `tollgate_verify`.
@@ -91,7 +91,7 @@ fn outside<T>(
     out: *const T,
     len: usize,
 ) -> Result<(), tollgate_status> {
-    if disjoint(out.cast(), len, claims.cast(), size_of::<Scratch>()) {
+    if disjoint((out.cast(), len), (claims.cast(), size_of::<Scratch>())) {
         Ok(())
     } else {
         Err(tollgate_status::InvalidArgument)
@@ -113,6 +113,7 @@ unsafe fn out_str(
     }
     outside(claims, ptr, size_of::<*const u8>())?;
     outside(claims, len, size_of::<usize>())?;
+    apart(&[out_region(ptr), out_region(len)])?;
     let s = found.ok_or(tollgate_status::NotFound)?;
     // SAFETY: both checked non-NULL; the caller provides writable slots.
     unsafe {
@@ -380,6 +381,7 @@ fn text_of(
         outside(claims, written, size_of::<usize>())?;
         if !buf.is_null() {
             outside(claims, buf, buf_len)?;
+            apart(&[(buf.cast_const(), buf_len), out_region(written)])?;
         }
         // SAFETY: the caller passes live claims and `name_len` readable bytes.
         let found = unsafe { lookup(claims, part, name, name_len) }?;
@@ -454,6 +456,7 @@ pub extern "C" fn tollgate_claims_at(
             return Err(tollgate_status::NullArgument);
         }
         outside(claims, out, size_of::<tollgate_value>())?;
+        apart(&[out_region(name), out_region(name_len), out_region(out)])?;
         let (n, v) = c.iter().nth(index).ok_or(tollgate_status::NotFound)?;
         // SAFETY: the caller provides writable out-parameters; `out` checked non-NULL.
         unsafe {

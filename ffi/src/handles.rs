@@ -6,7 +6,10 @@ use std::alloc::{Layout, alloc, dealloc};
 
 use tollgate::{KeySet, Policy, PolicyBuilder, Verifier};
 
-use crate::boundary::{arg, arg_mut, caller_memory, guard, infallible, text, write_out};
+use crate::boundary::{
+    Region, apart, arg, arg_mut, caller_memory, clear_of, guard, infallible, out_region,
+    raw_region, text, write_out,
+};
 use crate::status::tollgate_status;
 
 /// Bytes of caller memory a key set needs (an upper bound that holds across versions).
@@ -141,24 +144,31 @@ impl Handle for tollgate_verifier {
     }
 }
 
+/// Builds a handle on the heap; `inputs` are the handles `make` reads, which `out` must not
+/// overlap.
 fn new_handle<T>(
     out: *mut *mut T,
+    inputs: &[Region],
     make: impl FnOnce(Home) -> Result<T, tollgate_status>,
 ) -> tollgate_status {
     guard(|| {
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
+        clear_of(out_region(out), inputs)?;
         let handle = heap(make(Home::Heap)?)?;
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { write_out(out, handle) }
     })
 }
 
+/// Builds a handle in caller memory, which neither `out` nor the `inputs` `make` reads may
+/// overlap: writing the handle would change them, or `*out` the handle.
 fn init_handle<T: Handle>(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut T,
+    inputs: &[Region],
     make: impl FnOnce(Home) -> Result<T, tollgate_status>,
 ) -> tollgate_status {
     guard(|| {
@@ -167,6 +177,10 @@ fn init_handle<T: Handle>(
         }
         // Checked before `make`, so bad memory is reported before anything is built.
         caller_memory::<T>(mem.cast(), mem_len, T::SIZE)?;
+        let home = (mem.cast_const().cast(), T::SIZE);
+        clear_of(home, &[out_region(out)])?;
+        clear_of(home, inputs)?;
+        clear_of(out_region(out), inputs)?;
         let handle = in_caller_memory(mem, mem_len, make(Home::Caller)?)?;
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { write_out(out, handle) }
@@ -199,7 +213,7 @@ fn default_policy(home: Home) -> Result<tollgate_policy, tollgate_status> {
 /// Creates an empty key set on the heap. Free it with `tollgate_keyset_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgate_status {
-    new_handle(out, empty_keyset)
+    new_handle(out, &[], empty_keyset)
 }
 
 /// Creates an empty key set in caller memory `mem` of `mem_len` bytes (at least
@@ -212,7 +226,7 @@ pub extern "C" fn tollgate_keyset_init(
     mem_len: usize,
     out: *mut *mut tollgate_keyset,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, empty_keyset)
+    init_handle(mem, mem_len, out, &[], empty_keyset)
 }
 
 /// Releases a key set from `tollgate_keyset_new` or `tollgate_keyset_init`: wipes HS256 secrets,
@@ -226,7 +240,7 @@ pub extern "C" fn tollgate_keyset_free(keys: *mut tollgate_keyset) {
 /// accepted. Free it with `tollgate_policy_free`.
 #[unsafe(no_mangle)]
 pub extern "C" fn tollgate_policy_new(out: *mut *mut tollgate_policy) -> tollgate_status {
-    new_handle(out, default_policy)
+    new_handle(out, &[], default_policy)
 }
 
 /// Creates a default policy in caller memory `mem` of `mem_len` bytes (at least
@@ -237,7 +251,7 @@ pub extern "C" fn tollgate_policy_init(
     mem_len: usize,
     out: *mut *mut tollgate_policy,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, default_policy)
+    init_handle(mem, mem_len, out, &[], default_policy)
 }
 
 /// Releases a policy from `tollgate_policy_new` or `tollgate_policy_init`. NULL is ignored.
@@ -257,6 +271,9 @@ pub extern "C" fn tollgate_keyset_add_jwks(
     report: *mut tollgate_jwks_report,
 ) -> tollgate_status {
     guard(|| {
+        // Before any reference exists: the text is read while the set is changed, and the
+        // report written after.
+        apart(&[raw_region(keys), (jwks, jwks_len), out_region(report)])?;
         // SAFETY: the caller passes a live key set that no other thread uses during the call.
         let keys = unsafe { arg_mut(keys) }?;
         // SAFETY: the caller passes `jwks_len` readable bytes.
@@ -316,6 +333,8 @@ fn set_text(
     step: impl FnOnce(PolicyBuilder, &str) -> PolicyBuilder,
 ) -> tollgate_status {
     guard(|| {
+        // The value is read while the policy is changed.
+        apart(&[raw_region(policy.cast_const()), (value, value_len)])?;
         // SAFETY: the caller passes `value_len` readable bytes.
         let value = unsafe { text(value, value_len) }?;
         change_policy(policy, |b| Ok(step(b, value)))
@@ -429,7 +448,8 @@ pub extern "C" fn tollgate_verifier_new(
     policy: *const tollgate_policy,
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
-    new_handle(out, |home| build_verifier(keys, policy, home))
+    let inputs = [raw_region(keys), raw_region(policy)];
+    new_handle(out, &inputs, |home| build_verifier(keys, policy, home))
 }
 
 /// Builds a verifier in caller memory `mem` of `mem_len` bytes (at least
@@ -444,7 +464,10 @@ pub extern "C" fn tollgate_verifier_init(
     policy: *const tollgate_policy,
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, |home| build_verifier(keys, policy, home))
+    let inputs = [raw_region(keys), raw_region(policy)];
+    init_handle(mem, mem_len, out, &inputs, |home| {
+        build_verifier(keys, policy, home)
+    })
 }
 
 /// Releases a verifier from `tollgate_verifier_new` or `tollgate_verifier_init`; no thread may

@@ -4,10 +4,12 @@ use core::ffi::c_void;
 
 use tollgate::{CacheSlot, Scratch};
 
-use crate::boundary::{arg, arg_mut, bytes, guard, infallible};
+use crate::boundary::{
+    apart, arg, arg_mut, bytes, guard, infallible, out_region, raw_region, region, write_out,
+};
 use crate::claims::tollgate_claims;
 use crate::handles::tollgate_verifier;
-use crate::scratch::{ScratchArg, out_region, region, tollgate_scratch};
+use crate::scratch::{ScratchArg, tollgate_scratch};
 use crate::status::tollgate_status;
 
 /// Verifies `token` (`token_len` bytes, not NUL-terminated) at `now` (unix seconds) in `scratch`,
@@ -18,7 +20,7 @@ use crate::status::tollgate_status;
 /// On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
 /// until the scratch is reused or released. One scratch per concurrent verification; the
 /// verifier itself may be shared by any number of threads. The token, the verifier and `claims`
-/// must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`
+/// must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`, nor each other
 /// (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
 ///
 /// Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
@@ -37,7 +39,9 @@ pub extern "C" fn tollgate_verify(
 }
 
 /// `tollgate_verify` in scratch prepared by `tollgate_scratch_init`, without initialising it
-/// again: for a caller that verifies many tokens in the same scratch.
+/// again: for a caller that verifies many tokens in the same scratch. Memory that
+/// `tollgate_scratch_init` did not prepare (by this version of the library) is refused
+/// (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
 #[unsafe(no_mangle)]
 pub extern "C" fn tollgate_verify_in(
     verifier: *const tollgate_verifier,
@@ -63,7 +67,9 @@ fn verify(
     let verifier = unsafe { arg(verifier) }?;
     // SAFETY: the caller passes `token_len` readable bytes.
     let token = unsafe { bytes(token, token_len) }?;
-    let scratch = scratch.get(&[region(token), region(verifier), out_region(claims)])?;
+    let args = [region(token), region(verifier), out_region(claims)];
+    apart(&args)?;
+    let scratch = scratch.get(&args)?;
     verifier.verifier.verify(token, now, scratch)?;
     point_at_claims(claims, scratch);
     Ok(())
@@ -105,14 +111,15 @@ pub extern "C" fn tollgate_cache_new(
         if slots == 0 || slots > TOLLGATE_CACHE_MAX_SLOTS {
             return Err(tollgate_status::InvalidArgument);
         }
+        apart(&[raw_region(verifier), out_region(out)])?;
         let mut v = Vec::new();
         v.try_reserve_exact(slots)
             .map_err(|_| tollgate_status::OutOfMemory)?;
         v.resize_with(slots, CacheSlot::new);
-        let cache = Box::new(tollgate_cache { verifier, slots: v });
-        // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
-        unsafe { out.write(Box::into_raw(cache)) };
-        Ok(())
+        let cache = Box::into_raw(Box::new(tollgate_cache { verifier, slots: v }));
+        // SAFETY: checked non-NULL above; the caller provides a writable pointer slot, outside
+        // the verifier.
+        unsafe { write_out(out, cache) }
     })
 }
 
@@ -174,12 +181,15 @@ fn verify_cached(
     let verifier = unsafe { arg(cache.verifier) }?;
     // SAFETY: the caller passes `token_len` readable bytes.
     let token = unsafe { bytes(token, token_len) }?;
-    let scratch = scratch.get(&[
+    let args = [
         region(token),
         region(verifier),
         region(&*cache),
+        region(&cache.slots[..]),
         out_region(claims),
-    ])?;
+    ];
+    apart(&args)?;
+    let scratch = scratch.get(&args)?;
     verifier
         .verifier
         .verify_cached(token, now, &mut cache.slots, scratch)?;

@@ -26,7 +26,9 @@ fn fail_scratch_library(dir: &Path, flag: &Path) -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fail_scratch.c");
     let library = dir.join("fail_scratch.so");
     let out = Command::new("cc")
-        .args(["-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", "-o"])
+        .args([
+            "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", "-o",
+        ])
         .arg(&library)
         .arg(format!("-DFLAG=\"{}\"", flag.display()))
         .arg(&source)
@@ -112,7 +114,9 @@ fn a_sliced_download_holds_one_scratch_not_one_per_slice() {
     ) else {
         return;
     };
-    let body: String = (0..64 * 1024).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let body: String = (0..64 * 1024)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
     std::fs::create_dir_all(gw.dir.join("www")).unwrap();
     std::fs::write(gw.dir.join("www/file"), &body).unwrap();
     gw.start();

@@ -140,7 +140,7 @@ fn string_claim(
 /// `iss`, unescaped (pointer and length into the scratch). `TOLLGATE_STATUS_NOT_FOUND` when
 /// absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_iss(
+pub unsafe extern "C" fn tollgate_claims_iss(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -151,7 +151,7 @@ pub extern "C" fn tollgate_claims_iss(
 /// `sub` (for client credentials, the client), unescaped. `TOLLGATE_STATUS_NOT_FOUND` when
 /// absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_sub(
+pub unsafe extern "C" fn tollgate_claims_sub(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -161,7 +161,7 @@ pub extern "C" fn tollgate_claims_sub(
 
 /// `client_id` (RFC 9068 §2.2), unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_client_id(
+pub unsafe extern "C" fn tollgate_claims_client_id(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -171,7 +171,7 @@ pub extern "C" fn tollgate_claims_client_id(
 
 /// `scope`, space-separated as issued, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_scope(
+pub unsafe extern "C" fn tollgate_claims_scope(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -181,7 +181,7 @@ pub extern "C" fn tollgate_claims_scope(
 
 /// `jti`, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_jti(
+pub unsafe extern "C" fn tollgate_claims_jti(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -191,7 +191,7 @@ pub extern "C" fn tollgate_claims_jti(
 
 /// The header `kid`, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_kid(
+pub unsafe extern "C" fn tollgate_claims_kid(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -201,7 +201,7 @@ pub extern "C" fn tollgate_claims_kid(
 
 /// The header `typ`, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_typ(
+pub unsafe extern "C" fn tollgate_claims_typ(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -211,7 +211,7 @@ pub extern "C" fn tollgate_claims_typ(
 
 /// The algorithm that verified the token: `"EdDSA"` or `"HS256"` (pointer and length).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_alg(
+pub unsafe extern "C" fn tollgate_claims_alg(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -245,7 +245,7 @@ fn date_claim(
 
 /// `exp` in unix seconds, rounded down when fractional. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_exp(
+pub unsafe extern "C" fn tollgate_claims_exp(
     claims: *const tollgate_claims,
     out: *mut i64,
 ) -> tollgate_status {
@@ -254,7 +254,7 @@ pub extern "C" fn tollgate_claims_exp(
 
 /// `nbf` in unix seconds, rounded up when fractional. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_nbf(
+pub unsafe extern "C" fn tollgate_claims_nbf(
     claims: *const tollgate_claims,
     out: *mut i64,
 ) -> tollgate_status {
@@ -263,7 +263,7 @@ pub extern "C" fn tollgate_claims_nbf(
 
 /// `iat` in unix seconds, rounded up when fractional. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_iat(
+pub unsafe extern "C" fn tollgate_claims_iat(
     claims: *const tollgate_claims,
     out: *mut i64,
 ) -> tollgate_status {
@@ -272,7 +272,7 @@ pub extern "C" fn tollgate_claims_iat(
 
 /// How many audiences `aud` names (0 when absent, or for NULL or unverified scratch).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_aud_count(claims: *const tollgate_claims) -> usize {
+pub unsafe extern "C" fn tollgate_claims_aud_count(claims: *const tollgate_claims) -> usize {
     infallible(0, || {
         // SAFETY: the caller passes NULL or claims from `tollgate_verify` whose scratch is live.
         unsafe { view(claims) }.map_or(0, |c| c.aud().count())
@@ -281,7 +281,7 @@ pub extern "C" fn tollgate_claims_aud_count(claims: *const tollgate_claims) -> u
 
 /// The `index`th audience of `aud` (a string `aud` is index 0), unescaped.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_aud(
+pub unsafe extern "C" fn tollgate_claims_aud(
     claims: *const tollgate_claims,
     index: usize,
     ptr: *mut *const u8,
@@ -345,7 +345,7 @@ fn get(
 /// Any top-level claim, by name (compared after unescaping). `TOLLGATE_STATUS_NOT_FOUND` when
 /// absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_get(
+pub unsafe extern "C" fn tollgate_claims_get(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -356,7 +356,7 @@ pub extern "C" fn tollgate_claims_get(
 
 /// Any header parameter, by name. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_header(
+pub unsafe extern "C" fn tollgate_claims_header(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -407,7 +407,7 @@ fn text_of(
 /// NUL-terminated. With `buf` NULL, only writes the length needed to `*written`; with a `buf`
 /// shorter than that, returns `TOLLGATE_STATUS_BUFFER_TOO_SMALL` and writes nothing.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_text(
+pub unsafe extern "C" fn tollgate_claims_text(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -420,7 +420,7 @@ pub extern "C" fn tollgate_claims_text(
 
 /// `tollgate_claims_text` for a header parameter.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_header_text(
+pub unsafe extern "C" fn tollgate_claims_header_text(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -433,7 +433,7 @@ pub extern "C" fn tollgate_claims_header_text(
 
 /// How many top-level claims the token has (0 for NULL or unverified scratch).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_count(claims: *const tollgate_claims) -> usize {
+pub unsafe extern "C" fn tollgate_claims_count(claims: *const tollgate_claims) -> usize {
     infallible(0, || {
         // SAFETY: the caller passes NULL or claims from `tollgate_verify` whose scratch is live.
         unsafe { view(claims) }.map_or(0, |c| c.iter().count())
@@ -442,7 +442,7 @@ pub extern "C" fn tollgate_claims_count(claims: *const tollgate_claims) -> usize
 
 /// The `index`th claim in token order: its unescaped name and its value.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_at(
+pub unsafe extern "C" fn tollgate_claims_at(
     claims: *const tollgate_claims,
     index: usize,
     name: *mut *const u8,
@@ -468,7 +468,7 @@ pub extern "C" fn tollgate_claims_at(
 
 /// The decoded payload exactly as signed (JSON, not NUL-terminated).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_payload_json(
+pub unsafe extern "C" fn tollgate_claims_payload_json(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,

@@ -212,7 +212,7 @@ fn default_policy(home: Home) -> Result<tollgate_policy, tollgate_status> {
 
 /// Creates an empty key set on the heap. Free it with `tollgate_keyset_free`.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgate_status {
+pub unsafe extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgate_status {
     new_handle(out, &[], empty_keyset)
 }
 
@@ -221,7 +221,7 @@ pub extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgat
 /// memory must stay untouched until `tollgate_keyset_free`, which wipes secrets and leaves the
 /// memory to the caller.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_init(
+pub unsafe extern "C" fn tollgate_keyset_init(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut tollgate_keyset,
@@ -232,21 +232,21 @@ pub extern "C" fn tollgate_keyset_init(
 /// Releases a key set from `tollgate_keyset_new` or `tollgate_keyset_init`: wipes HS256 secrets,
 /// and frees the memory when it is on the heap. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_free(keys: *mut tollgate_keyset) {
+pub unsafe extern "C" fn tollgate_keyset_free(keys: *mut tollgate_keyset) {
     free_handle(keys)
 }
 
 /// Creates a policy on the heap with the safe defaults: `exp` required, no leeway, no audience
 /// accepted. Free it with `tollgate_policy_free`.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_new(out: *mut *mut tollgate_policy) -> tollgate_status {
+pub unsafe extern "C" fn tollgate_policy_new(out: *mut *mut tollgate_policy) -> tollgate_status {
     new_handle(out, &[], default_policy)
 }
 
 /// Creates a default policy in caller memory `mem` of `mem_len` bytes (at least
 /// `TOLLGATE_POLICY_SIZE`, aligned to `TOLLGATE_POLICY_ALIGN`); `*out` is `mem` itself.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_init(
+pub unsafe extern "C" fn tollgate_policy_init(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut tollgate_policy,
@@ -256,7 +256,7 @@ pub extern "C" fn tollgate_policy_init(
 
 /// Releases a policy from `tollgate_policy_new` or `tollgate_policy_init`. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
+pub unsafe extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
     free_handle(policy)
 }
 
@@ -264,7 +264,7 @@ pub extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
 /// was. Ed25519 (`OKP`) keys are bound to EdDSA, `oct` keys to HS256; other key types are skipped.
 /// `report` may be NULL; see `tollgate_jwks_report` for when it is written.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_add_jwks(
+pub unsafe extern "C" fn tollgate_keyset_add_jwks(
     keys: *mut tollgate_keyset,
     jwks: *const u8,
     jwks_len: usize,
@@ -306,7 +306,7 @@ pub extern "C" fn tollgate_keyset_add_jwks(
 
 /// The number of keys in `keys` (0 for NULL).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_len(keys: *const tollgate_keyset) -> usize {
+pub unsafe extern "C" fn tollgate_keyset_len(keys: *const tollgate_keyset) -> usize {
     infallible(0, || {
         // SAFETY: the caller passes NULL or a live key set.
         unsafe { arg(keys) }.map_or(0, |k| k.keys.len())
@@ -343,7 +343,7 @@ fn set_text(
 
 /// Requires `iss` to equal `issuer` exactly (UTF-8, at most 256 bytes).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_issuer(
+pub unsafe extern "C" fn tollgate_policy_set_issuer(
     policy: *mut tollgate_policy,
     issuer: *const u8,
     issuer_len: usize,
@@ -355,7 +355,7 @@ pub extern "C" fn tollgate_policy_set_issuer(
 /// 8: any one is enough. With none configured, a token that carries `aud` is rejected
 /// (RFC 7519 §4.1.3).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_add_audience(
+pub unsafe extern "C" fn tollgate_policy_add_audience(
     policy: *mut tollgate_policy,
     audience: *const u8,
     audience_len: usize,
@@ -366,7 +366,7 @@ pub extern "C" fn tollgate_policy_add_audience(
 /// Requires the header `typ`, compared as a media type: case-insensitive, `application/`
 /// optional (e.g. `at+jwt`, RFC 9068 §4).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_type(
+pub unsafe extern "C" fn tollgate_policy_set_type(
     policy: *mut tollgate_policy,
     token_type: *const u8,
     token_type_len: usize,
@@ -382,7 +382,7 @@ pub extern "C" fn tollgate_policy_set_type(
 /// Requires `scope` to contain this scope-token (RFC 6749 §3.3). Repeatable, at most 16: all
 /// are required. A missing scope is `TOLLGATE_STATUS_INSUFFICIENT_SCOPE` (HTTP 403).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_add_scope(
+pub unsafe extern "C" fn tollgate_policy_add_scope(
     policy: *mut tollgate_policy,
     scope: *const u8,
     scope_len: usize,
@@ -392,7 +392,7 @@ pub extern "C" fn tollgate_policy_add_scope(
 
 /// Requires the claim `name` to be present and not `null`. Repeatable, at most 16.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_add_required_claim(
+pub unsafe extern "C" fn tollgate_policy_add_required_claim(
     policy: *mut tollgate_policy,
     name: *const u8,
     name_len: usize,
@@ -407,7 +407,7 @@ const _: () = assert!(TOLLGATE_MAX_LEEWAY == tollgate::MAX_LEEWAY);
 
 /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most `TOLLGATE_MAX_LEEWAY`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_leeway(
+pub unsafe extern "C" fn tollgate_policy_set_leeway(
     policy: *mut tollgate_policy,
     seconds: u32,
 ) -> tollgate_status {
@@ -416,7 +416,7 @@ pub extern "C" fn tollgate_policy_set_leeway(
 
 /// Whether tokens must carry `exp` (the default: true).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_require_exp(
+pub unsafe extern "C" fn tollgate_policy_set_require_exp(
     policy: *mut tollgate_policy,
     required: bool,
 ) -> tollgate_status {
@@ -443,7 +443,7 @@ fn build_verifier(
 /// free). The verifier is immutable: share it between threads freely. An empty key set is
 /// refused (`TOLLGATE_STATUS_JWKS_NO_USABLE_KEY`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verifier_new(
+pub unsafe extern "C" fn tollgate_verifier_new(
     keys: *const tollgate_keyset,
     policy: *const tollgate_policy,
     out: *mut *mut tollgate_verifier,
@@ -457,7 +457,7 @@ pub extern "C" fn tollgate_verifier_new(
 /// targets without malloc. Release it with `tollgate_verifier_free`, which wipes the keys and
 /// leaves the memory to the caller.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verifier_init(
+pub unsafe extern "C" fn tollgate_verifier_init(
     mem: *mut c_void,
     mem_len: usize,
     keys: *const tollgate_keyset,
@@ -473,6 +473,6 @@ pub extern "C" fn tollgate_verifier_init(
 /// Releases a verifier from `tollgate_verifier_new` or `tollgate_verifier_init`; no thread may
 /// be using it. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verifier_free(verifier: *mut tollgate_verifier) {
+pub unsafe extern "C" fn tollgate_verifier_free(verifier: *mut tollgate_verifier) {
     free_handle(verifier)
 }

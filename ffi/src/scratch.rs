@@ -56,7 +56,7 @@ pub struct tollgate_scratch {
 /// must be used by one verification at a time. The last 8 bytes of the first
 /// `TOLLGATE_SCRATCH_SIZE` mark it as prepared: the `_in` calls refuse memory without the mark.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_scratch_init(
+pub unsafe extern "C" fn tollgate_scratch_init(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut tollgate_scratch,

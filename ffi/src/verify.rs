@@ -25,7 +25,7 @@ use crate::status::tollgate_status;
 ///
 /// Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify(
+pub unsafe extern "C" fn tollgate_verify(
     verifier: *const tollgate_verifier,
     token: *const u8,
     token_len: usize,
@@ -43,7 +43,7 @@ pub extern "C" fn tollgate_verify(
 /// `tollgate_scratch_init` did not prepare (by this version of the library) is refused
 /// (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify_in(
+pub unsafe extern "C" fn tollgate_verify_in(
     verifier: *const tollgate_verifier,
     token: *const u8,
     token_len: usize,
@@ -97,7 +97,7 @@ pub struct tollgate_cache {
 /// token until it expires; with a cache, a repeated token costs a comparison instead of a
 /// signature check: `exp`, `nbf` and `iat` are still checked on every hit.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_cache_new(
+pub unsafe extern "C" fn tollgate_cache_new(
     verifier: *const tollgate_verifier,
     slots: usize,
     out: *mut *mut tollgate_cache,
@@ -125,7 +125,7 @@ pub extern "C" fn tollgate_cache_new(
 
 /// Releases a cache. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
+pub unsafe extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
     infallible((), || {
         if !cache.is_null() {
             // SAFETY: the caller passes a cache from `tollgate_cache_new`, never used again.
@@ -139,7 +139,7 @@ pub extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
 /// remembered. The claims are always written to `scratch`, as with `tollgate_verify`, under the
 /// same rules.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify_cached(
+pub unsafe extern "C" fn tollgate_verify_cached(
     cache: *mut tollgate_cache,
     token: *const u8,
     token_len: usize,
@@ -155,7 +155,7 @@ pub extern "C" fn tollgate_verify_cached(
 /// `tollgate_verify_cached` in scratch prepared by `tollgate_scratch_init`: a repeated token
 /// then costs a comparison and a copy of its claims, nothing more.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify_cached_in(
+pub unsafe extern "C" fn tollgate_verify_cached_in(
     cache: *mut tollgate_cache,
     token: *const u8,
     token_len: usize,

@@ -48,11 +48,19 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], t
     if ptr.is_null() {
         return Err(tollgate_status::NullArgument);
     }
-    if len > isize::MAX as usize {
+    fits(ptr, len)?;
+    // SAFETY: non-NULL, length within isize::MAX and not past the end of the address space, and
+    // the caller guarantees `len` readable bytes.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// Refuses `len` bytes at `ptr` that no object can be: more than `isize::MAX`, or wrapping past
+/// the end of the address space.
+pub(crate) fn fits(ptr: *const u8, len: usize) -> Result<(), tollgate_status> {
+    if len > isize::MAX as usize || (ptr as usize).checked_add(len).is_none() {
         return Err(tollgate_status::InvalidArgument);
     }
-    // SAFETY: non-NULL, length within isize::MAX, and the caller guarantees `len` readable bytes.
-    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+    Ok(())
 }
 
 /// A UTF-8 string from a pointer-and-length argument.
@@ -78,6 +86,7 @@ pub(crate) fn caller_memory<T>(
     if len < documented.max(core::mem::size_of::<T>()) {
         return Err(tollgate_status::BufferTooSmall);
     }
+    fits(mem, len)?;
     if !(mem as usize).is_multiple_of(core::mem::align_of::<T>()) {
         return Err(tollgate_status::Misaligned);
     }

@@ -5,7 +5,7 @@
 
 use tollgate::{Claim, Claims, Kind, Scratch};
 
-use crate::boundary::{apart, arg, disjoint, guard, infallible, out_region, text, write_out};
+use crate::boundary::{apart, arg, disjoint, fits, guard, infallible, out_region, text, write_out};
 use crate::status::tollgate_status;
 
 /// The claims of a verified token: a view into the scratch memory passed to `tollgate_verify`.
@@ -79,6 +79,7 @@ unsafe fn view<'a>(claims: *const tollgate_claims) -> Result<Claims<'a>, tollgat
     if !(claims as usize).is_multiple_of(align_of::<Scratch>()) {
         return Err(tollgate_status::Misaligned);
     }
+    fits(claims.cast(), size_of::<Scratch>())?;
     // SAFETY: the caller guarantees the pointer is a live scratch; it is only read.
     let scratch: &Scratch = unsafe { arg(claims.cast::<Scratch>()) }?;
     scratch.claims().ok_or(tollgate_status::NoClaims)
@@ -380,6 +381,7 @@ fn text_of(
         }
         outside(claims, written, size_of::<usize>())?;
         if !buf.is_null() {
+            fits(buf, buf_len)?;
             outside(claims, buf, buf_len)?;
             apart(&[(buf.cast_const(), buf_len), out_region(written)])?;
         }

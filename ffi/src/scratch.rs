@@ -11,7 +11,7 @@ use core::ffi::c_void;
 
 use tollgate::Scratch;
 
-use crate::boundary::{Region, caller_memory, clear_of, guard, out_region, write_out};
+use crate::boundary::{Region, caller_memory, clear_of, fits, guard, out_region, write_out};
 use crate::status::tollgate_status;
 
 /// Bytes of scratch memory one verification needs (an upper bound that holds across versions).
@@ -111,6 +111,7 @@ impl ScratchArg {
                 if !(handle as usize).is_multiple_of(TOLLGATE_SCRATCH_ALIGN) {
                     return Err(tollgate_status::Misaligned);
                 }
+                fits(handle.cast_const().cast(), TOLLGATE_SCRATCH_SIZE)?;
                 // SAFETY: a handle names TOLLGATE_SCRATCH_SIZE bytes, aligned (checked). The
                 // mark is read through a raw pointer, by value and volatile, so nothing is
                 // assumed about memory that was never prepared; after `tollgate_scratch_init`

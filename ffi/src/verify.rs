@@ -5,7 +5,8 @@ use core::ffi::c_void;
 use tollgate::{CacheSlot, Scratch};
 
 use crate::boundary::{
-    apart, arg, arg_mut, bytes, guard, infallible, out_region, raw_region, region, write_out,
+    apart, arg, arg_mut, bytes, clear_of, guard, infallible, out_region, raw_region, region,
+    write_out,
 };
 use crate::claims::tollgate_claims;
 use crate::handles::tollgate_verifier;
@@ -67,9 +68,12 @@ fn verify(
     let verifier = unsafe { arg(verifier) }?;
     // SAFETY: the caller passes `token_len` readable bytes.
     let token = unsafe { bytes(token, token_len) }?;
-    let args = [region(token), region(verifier), out_region(claims)];
-    apart(&args)?;
-    let scratch = scratch.get(&args)?;
+    let inputs = [region(token), region(verifier)];
+    let out = out_region(claims);
+    // The claims pointer is written after the inputs were read: outside them, so it does not
+    // change the verifier other threads read. Inputs may share bytes: they are only read.
+    clear_of(out, &inputs)?;
+    let scratch = scratch.get(&[inputs[0], inputs[1], out])?;
     verifier.verifier.verify(token, now, scratch)?;
     point_at_claims(claims, scratch);
     Ok(())
@@ -181,15 +185,17 @@ fn verify_cached(
     let verifier = unsafe { arg(cache.verifier) }?;
     // SAFETY: the caller passes `token_len` readable bytes.
     let token = unsafe { bytes(token, token_len) }?;
-    let args = [
+    let inputs = [
         region(token),
         region(verifier),
         region(&*cache),
         region(&cache.slots[..]),
-        out_region(claims),
     ];
-    apart(&args)?;
-    let scratch = scratch.get(&args)?;
+    let out = out_region(claims);
+    clear_of(out, &inputs)?;
+    // A token that verifies is copied into a slot.
+    clear_of(inputs[3], &inputs[..1])?;
+    let scratch = scratch.get(&[inputs[0], inputs[1], inputs[2], inputs[3], out])?;
     verifier
         .verifier
         .verify_cached(token, now, &mut cache.slots, scratch)?;

@@ -660,7 +660,8 @@ void tollgate_verifier_free(struct tollgate_verifier *verifier);
  * `TOLLGATE_SCRATCH_ALIGN`; its contents do not matter) as scratch for `tollgate_verify_in`
  * and `tollgate_verify_cached_in`, which then skip the initialisation `tollgate_verify` does
  * on every call. `*out` is `mem` itself; the memory stays the caller's (nothing to free) and
- * must be used by one verification at a time.
+ * must be used by one verification at a time. The last 8 bytes of the first
+ * `TOLLGATE_SCRATCH_SIZE` mark it as prepared: the `_in` calls refuse memory without the mark.
  */
 enum tollgate_status tollgate_scratch_init(void *mem,
                                            size_t mem_len,
@@ -704,7 +705,7 @@ uint16_t tollgate_status_http_status(int status);
  * On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
  * until the scratch is reused or released. One scratch per concurrent verification; the
  * verifier itself may be shared by any number of threads. The token, the verifier and `claims`
- * must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`
+ * must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`, nor each other
  * (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
  *
  * Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
@@ -719,7 +720,9 @@ enum tollgate_status tollgate_verify(const struct tollgate_verifier *verifier,
 
 /**
  * `tollgate_verify` in scratch prepared by `tollgate_scratch_init`, without initialising it
- * again: for a caller that verifies many tokens in the same scratch.
+ * again: for a caller that verifies many tokens in the same scratch. Memory that
+ * `tollgate_scratch_init` did not prepare (by this version of the library) is refused
+ * (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
  */
 enum tollgate_status tollgate_verify_in(const struct tollgate_verifier *verifier,
                                         const uint8_t *token,

@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_tollgate_check(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_uint_t deny_only);
 static ngx_http_tollgate_ctx_t *ngx_http_tollgate_verdict(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf);
+static ngx_http_tollgate_ctx_t *ngx_http_tollgate_ancestor_verdict(
+    ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token);
 static ngx_int_t ngx_http_tollgate_token(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token);
 static ngx_int_t ngx_http_tollgate_bearer(ngx_http_request_t *r,
@@ -230,7 +232,7 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
     ngx_table_elt_t          *h;
     tollgate_scratch         *scratch;
     const tollgate_claims    *claims;
-    ngx_http_tollgate_ctx_t  *ctx;
+    ngx_http_tollgate_ctx_t  *ctx, *made, verdict;
 
     h = r->headers_in.authorization;
     ctx = ngx_http_get_module_ctx(r, ngx_http_tollgate_module);
@@ -267,45 +269,51 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
         goto reuse;
     }
 
-    if (ctx == NULL) {
-        ctx = ngx_palloc(r->pool, sizeof(ngx_http_tollgate_ctx_t));
-        if (ctx == NULL) {
-            return NULL;
-        }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_tollgate_module);
-    }
-
     /*
-     * A new verdict: values nginx cached for this request's $jwt_* variables
-     * belonged to the last one. Claims already handed out stay valid: their
-     * scratch is not reused before the request ends.
+     * A new verdict is made aside and kept only once complete: a failure (no
+     * memory) must leave nothing a later call could take for a verdict.
      */
 
-    ngx_http_tollgate_forget_variables(r);
+    ngx_memzero(&verdict, sizeof(ngx_http_tollgate_ctx_t));
 
-    ngx_memzero(ctx, sizeof(ngx_http_tollgate_ctx_t));
+    /*
+     * A subrequest (a slice, an SSI include under a protected page) takes the
+     * verdict an enclosing request made with the same verifier and token, and
+     * its scratch: each verdict holds one until the request ends.
+     */
 
-    ctx->verifier = tlcf->verifier;
-    ctx->source = tlcf->token;
-    ctx->token = token;
-    ctx->header = h;
+    made = ngx_http_tollgate_ancestor_verdict(r, tlcf, &token);
+
+    if (made) {
+        verdict = *made;
+        verdict.require_failed = 0;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "tollgate verdict of an enclosing request: %s",
+                       ngx_http_tollgate_status_name(&verdict));
+        goto keep;
+    }
+
+    verdict.verifier = tlcf->verifier;
+    verdict.source = tlcf->token;
+    verdict.token = token;
+    verdict.header = h;
 
     if (h) {
-        ctx->header_value = h->value;
+        verdict.header_value = h->value;
     }
 
     if (rc == NGX_DECLINED) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "tollgate: no token");
-        ctx->outcome = NGX_HTTP_TOLLGATE_MISSING;
-        return ctx;
+        verdict.outcome = NGX_HTTP_TOLLGATE_MISSING;
+        goto keep;
     }
 
     if (rc == NGX_ABORT) {
-        ctx->outcome = NGX_HTTP_TOLLGATE_MALFORMED;
-        ctx->status = TOLLGATE_STATUS_MALFORMED;
-        return ctx;
+        verdict.outcome = NGX_HTTP_TOLLGATE_MALFORMED;
+        verdict.status = TOLLGATE_STATUS_MALFORMED;
+        goto keep;
     }
 
     /* the claims live in the scratch, which lives as long as the request */
@@ -322,12 +330,12 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
                    token.len, tollgate_status_name(status));
 
     if (status == TOLLGATE_STATUS_OK) {
-        ctx->outcome = NGX_HTTP_TOLLGATE_VERIFIED;
-        ctx->claims = claims;
-        return ctx;
+        verdict.outcome = NGX_HTTP_TOLLGATE_VERIFIED;
+        verdict.claims = claims;
+        goto keep;
     }
 
-    ctx->status = status;
+    verdict.status = status;
 
     /*
      * A rejected header token that is not even a b64token (RFC 6750 §2.1) makes
@@ -336,11 +344,32 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
      */
 
     if (tlcf->token == NULL && !ngx_http_tollgate_is_b64token(&token)) {
-        ctx->outcome = NGX_HTTP_TOLLGATE_MALFORMED;
+        verdict.outcome = NGX_HTTP_TOLLGATE_MALFORMED;
 
     } else {
-        ctx->outcome = NGX_HTTP_TOLLGATE_REJECTED;
+        verdict.outcome = NGX_HTTP_TOLLGATE_REJECTED;
     }
+
+keep:
+
+    if (ctx == NULL) {
+        ctx = ngx_palloc(r->pool, sizeof(ngx_http_tollgate_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_tollgate_module);
+    }
+
+    /*
+     * Values nginx cached for this request's $jwt_* variables belonged to the
+     * last verdict. Claims already handed out stay valid: their scratch is not
+     * reused before the request ends.
+     */
+
+    ngx_http_tollgate_forget_variables(r);
+
+    *ctx = verdict;
 
     return ctx;
 
@@ -355,9 +384,40 @@ reuse:
 
 
 /*
+ * The verdict of the nearest enclosing request made with this verifier and
+ * token source for this token, or NULL. Only the same inputs give the same
+ * verdict: never one of another verifier, policy or token.
+ */
+
+static ngx_http_tollgate_ctx_t *
+ngx_http_tollgate_ancestor_verdict(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token)
+{
+    ngx_http_request_t       *pr;
+    ngx_http_tollgate_ctx_t  *ctx;
+
+    for (pr = r->parent; pr; pr = pr->parent) {
+        ctx = ngx_http_get_module_ctx(pr, ngx_http_tollgate_module);
+
+        if (ctx != NULL
+            && ctx->verifier == tlcf->verifier
+            && ctx->source == tlcf->token
+            && ctx->token.len == token->len
+            && (token->len == 0
+                || ngx_memcmp(ctx->token.data, token->data, token->len) == 0))
+        {
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
  * The verdict the variables of this request see: the location's, verified on
- * first use; in a subrequest to a location without auth_jwt, the main request's
- * (if it has one). NGX_DECLINED: none.
+ * first use; in a subrequest to a location without auth_jwt, what the main
+ * request sees where it is now. NGX_DECLINED: none.
  */
 
 ngx_int_t
@@ -376,9 +436,24 @@ ngx_http_tollgate_current(ngx_http_request_t *r, ngx_http_tollgate_ctx_t **ctx)
         return NGX_DECLINED;
     }
 
-    *ctx = ngx_http_get_module_ctx(r->main, ngx_http_tollgate_module);
+    /*
+     * The main request's verdict may have been made in a location it has left
+     * (rewrite ... last keeps the context): only one made for its location now
+     * counts.
+     */
 
-    return (*ctx == NULL) ? NGX_DECLINED : NGX_OK;
+    *ctx = ngx_http_get_module_ctx(r->main, ngx_http_tollgate_module);
+    tlcf = ngx_http_get_module_loc_conf(r->main, ngx_http_tollgate_module);
+
+    if (*ctx == NULL
+        || !tlcf->enabled
+        || (*ctx)->verifier != tlcf->verifier
+        || (*ctx)->source != tlcf->token)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -37,7 +37,7 @@ fn token(now: i64) -> String {
     )
 }
 
-type VerifyFn = extern "C" fn(
+type VerifyFn = unsafe extern "C" fn(
     *const tollgate_verifier,
     *const u8,
     usize,
@@ -69,42 +69,48 @@ fn main() {
         std::ptr::null_mut(),
         std::ptr::null_mut(),
     );
-    assert_eq!(tollgate_keyset_new(&mut c_keys), tollgate_status::Ok);
-    assert_eq!(
-        tollgate_keyset_add_jwks(c_keys, jwks.as_ptr(), jwks.len(), std::ptr::null_mut()),
-        tollgate_status::Ok
-    );
-    assert_eq!(tollgate_policy_new(&mut c_policy), tollgate_status::Ok);
-    for (set, value) in [
-        (
-            tollgate_policy_set_issuer as extern "C" fn(_, _, _) -> _,
-            "https://issuer.example",
-        ),
-        (tollgate_policy_add_audience, "api://items"),
-        (tollgate_policy_set_type, "at+jwt"),
-    ] {
+    // SAFETY: every pointer is to a live local or a handle just made, with its length.
+    unsafe {
+        assert_eq!(tollgate_keyset_new(&mut c_keys), tollgate_status::Ok);
         assert_eq!(
-            set(c_policy, value.as_ptr(), value.len()),
+            tollgate_keyset_add_jwks(c_keys, jwks.as_ptr(), jwks.len(), std::ptr::null_mut()),
+            tollgate_status::Ok
+        );
+        assert_eq!(tollgate_policy_new(&mut c_policy), tollgate_status::Ok);
+        for (set, value) in [
+            (
+                tollgate_policy_set_issuer as unsafe extern "C" fn(_, _, _) -> _,
+                "https://issuer.example",
+            ),
+            (tollgate_policy_add_audience, "api://items"),
+            (tollgate_policy_set_type, "at+jwt"),
+        ] {
+            assert_eq!(
+                set(c_policy, value.as_ptr(), value.len()),
+                tollgate_status::Ok
+            );
+        }
+        assert_eq!(
+            tollgate_verifier_new(c_keys, c_policy, &mut c_verifier),
             tollgate_status::Ok
         );
     }
-    assert_eq!(
-        tollgate_verifier_new(c_keys, c_policy, &mut c_verifier),
-        tollgate_status::Ok
-    );
     let mut c_scratch = vec![0u64; TOLLGATE_SCRATCH_SIZE / 8];
     let verify: VerifyFn = black_box(tollgate_verify);
     let mut claims = std::ptr::null();
     let call_c = |claims: &mut *const tollgate_claims, scratch: &mut [u64]| {
-        verify(
-            c_verifier,
-            black_box(token.as_ptr()),
-            token.len(),
-            now,
-            scratch.as_mut_ptr().cast(),
-            TOLLGATE_SCRATCH_SIZE,
-            claims,
-        )
+        // SAFETY: a live verifier, the token's bytes, a scratch of TOLLGATE_SCRATCH_SIZE.
+        unsafe {
+            verify(
+                c_verifier,
+                black_box(token.as_ptr()),
+                token.len(),
+                now,
+                scratch.as_mut_ptr().cast(),
+                TOLLGATE_SCRATCH_SIZE,
+                claims,
+            )
+        }
     };
     assert_eq!(call_c(&mut claims, &mut c_scratch), tollgate_status::Ok);
     assert!(
@@ -113,7 +119,7 @@ fn main() {
             .is_ok()
     );
 
-    type VerifyInFn = extern "C" fn(
+    type VerifyInFn = unsafe extern "C" fn(
         *const tollgate_verifier,
         *const u8,
         usize,
@@ -123,24 +129,28 @@ fn main() {
     ) -> tollgate_status;
     let mut prepared_mem = vec![0u64; TOLLGATE_SCRATCH_SIZE / 8];
     let mut prepared = std::ptr::null_mut();
-    assert_eq!(
+    // SAFETY: TOLLGATE_SCRATCH_SIZE bytes of aligned memory, and a slot for the handle.
+    let prepared_status = unsafe {
         tollgate_scratch_init(
             prepared_mem.as_mut_ptr().cast(),
             TOLLGATE_SCRATCH_SIZE,
-            &mut prepared
-        ),
-        tollgate_status::Ok
-    );
+            &mut prepared,
+        )
+    };
+    assert_eq!(prepared_status, tollgate_status::Ok);
     let verify_in: VerifyInFn = black_box(tollgate_verify_in);
     let call_c_in = |claims: &mut *const tollgate_claims| {
-        verify_in(
-            c_verifier,
-            black_box(token.as_ptr()),
-            token.len(),
-            now,
-            prepared,
-            claims,
-        )
+        // SAFETY: a live verifier, the token's bytes, a scratch from tollgate_scratch_init.
+        unsafe {
+            verify_in(
+                c_verifier,
+                black_box(token.as_ptr()),
+                token.len(),
+                now,
+                prepared,
+                claims,
+            )
+        }
     };
     assert_eq!(call_c_in(&mut claims), tollgate_status::Ok);
 
@@ -185,7 +195,10 @@ fn main() {
         );
     }
     drop(prepared_mem);
-    tollgate_verifier_free(c_verifier);
-    tollgate_policy_free(c_policy);
-    tollgate_keyset_free(c_keys);
+    // SAFETY: handles made above, not used again.
+    unsafe {
+        tollgate_verifier_free(c_verifier);
+        tollgate_policy_free(c_policy);
+        tollgate_keyset_free(c_keys);
+    }
 }

@@ -48,11 +48,19 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], t
     if ptr.is_null() {
         return Err(tollgate_status::NullArgument);
     }
-    if len > isize::MAX as usize {
+    fits(ptr, len)?;
+    // SAFETY: non-NULL, length within isize::MAX and not past the end of the address space, and
+    // the caller guarantees `len` readable bytes.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// Refuses `len` bytes at `ptr` that no object can be: more than `isize::MAX`, or wrapping past
+/// the end of the address space.
+pub(crate) fn fits(ptr: *const u8, len: usize) -> Result<(), tollgate_status> {
+    if len > isize::MAX as usize || (ptr as usize).checked_add(len).is_none() {
         return Err(tollgate_status::InvalidArgument);
     }
-    // SAFETY: non-NULL, length within isize::MAX, and the caller guarantees `len` readable bytes.
-    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+    Ok(())
 }
 
 /// A UTF-8 string from a pointer-and-length argument.
@@ -78,17 +86,59 @@ pub(crate) fn caller_memory<T>(
     if len < documented.max(core::mem::size_of::<T>()) {
         return Err(tollgate_status::BufferTooSmall);
     }
+    fits(mem, len)?;
     if !(mem as usize).is_multiple_of(core::mem::align_of::<T>()) {
         return Err(tollgate_status::Misaligned);
     }
     Ok(mem.cast::<T>())
 }
 
-/// Whether `len` bytes at `a` and `b_len` bytes at `b` share no byte. Addresses only: nothing is
+/// An address range a call reads or writes, for the overlap checks: a start and a length.
+pub(crate) type Region = (*const u8, usize);
+
+/// The address range of a value.
+pub(crate) fn region<T: ?Sized>(value: &T) -> Region {
+    (
+        (value as *const T).cast::<u8>(),
+        core::mem::size_of_val(value),
+    )
+}
+
+/// The address range a pointer argument names (empty when NULL). Addresses only: nothing is
 /// read.
-pub(crate) fn disjoint(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
+pub(crate) fn raw_region<T>(ptr: *const T) -> Region {
+    let len = if ptr.is_null() { 0 } else { size_of::<T>() };
+    (ptr.cast(), len)
+}
+
+/// The address range of an optional out-parameter (empty when NULL).
+pub(crate) fn out_region<T>(out: *mut T) -> Region {
+    raw_region(out.cast_const())
+}
+
+/// Whether two ranges share no byte. Addresses only: nothing is read.
+pub(crate) fn disjoint((a, a_len): Region, (b, b_len): Region) -> bool {
     let (a, b) = (a as usize, b as usize);
     a_len == 0 || b_len == 0 || a.saturating_add(a_len) <= b || b.saturating_add(b_len) <= a
+}
+
+/// Refuses any of `others` that shares a byte with `area` (memory the call writes as a whole:
+/// a scratch, a handle being built).
+pub(crate) fn clear_of(area: Region, others: &[Region]) -> Result<(), tollgate_status> {
+    if others.iter().all(|&other| disjoint(area, other)) {
+        Ok(())
+    } else {
+        Err(tollgate_status::InvalidArgument)
+    }
+}
+
+/// Refuses arguments of one call that share a byte: a write through one would change another
+/// while it is in use, or overwrite an output already written.
+pub(crate) fn apart(regions: &[Region]) -> Result<(), tollgate_status> {
+    for (i, &a) in regions.iter().enumerate() {
+        clear_of(a, &regions[i + 1..])?;
+    }
+    Ok(())
 }
 
 /// Writes an out-parameter (only ever on success).

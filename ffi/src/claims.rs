@@ -5,7 +5,7 @@
 
 use tollgate::{Claim, Claims, Kind, Scratch};
 
-use crate::boundary::{arg, disjoint, guard, infallible, text, write_out};
+use crate::boundary::{apart, arg, disjoint, fits, guard, infallible, out_region, text, write_out};
 use crate::status::tollgate_status;
 
 /// The claims of a verified token: a view into the scratch memory passed to `tollgate_verify`.
@@ -79,6 +79,7 @@ unsafe fn view<'a>(claims: *const tollgate_claims) -> Result<Claims<'a>, tollgat
     if !(claims as usize).is_multiple_of(align_of::<Scratch>()) {
         return Err(tollgate_status::Misaligned);
     }
+    fits(claims.cast(), size_of::<Scratch>())?;
     // SAFETY: the caller guarantees the pointer is a live scratch; it is only read.
     let scratch: &Scratch = unsafe { arg(claims.cast::<Scratch>()) }?;
     scratch.claims().ok_or(tollgate_status::NoClaims)
@@ -91,7 +92,7 @@ fn outside<T>(
     out: *const T,
     len: usize,
 ) -> Result<(), tollgate_status> {
-    if disjoint(out.cast(), len, claims.cast(), size_of::<Scratch>()) {
+    if disjoint((out.cast(), len), (claims.cast(), size_of::<Scratch>())) {
         Ok(())
     } else {
         Err(tollgate_status::InvalidArgument)
@@ -113,6 +114,7 @@ unsafe fn out_str(
     }
     outside(claims, ptr, size_of::<*const u8>())?;
     outside(claims, len, size_of::<usize>())?;
+    apart(&[out_region(ptr), out_region(len)])?;
     let s = found.ok_or(tollgate_status::NotFound)?;
     // SAFETY: both checked non-NULL; the caller provides writable slots.
     unsafe {
@@ -139,7 +141,7 @@ fn string_claim(
 /// `iss`, unescaped (pointer and length into the scratch). `TOLLGATE_STATUS_NOT_FOUND` when
 /// absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_iss(
+pub unsafe extern "C" fn tollgate_claims_iss(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -150,7 +152,7 @@ pub extern "C" fn tollgate_claims_iss(
 /// `sub` (for client credentials, the client), unescaped. `TOLLGATE_STATUS_NOT_FOUND` when
 /// absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_sub(
+pub unsafe extern "C" fn tollgate_claims_sub(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -160,7 +162,7 @@ pub extern "C" fn tollgate_claims_sub(
 
 /// `client_id` (RFC 9068 §2.2), unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_client_id(
+pub unsafe extern "C" fn tollgate_claims_client_id(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -170,7 +172,7 @@ pub extern "C" fn tollgate_claims_client_id(
 
 /// `scope`, space-separated as issued, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_scope(
+pub unsafe extern "C" fn tollgate_claims_scope(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -180,7 +182,7 @@ pub extern "C" fn tollgate_claims_scope(
 
 /// `jti`, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_jti(
+pub unsafe extern "C" fn tollgate_claims_jti(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -190,7 +192,7 @@ pub extern "C" fn tollgate_claims_jti(
 
 /// The header `kid`, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_kid(
+pub unsafe extern "C" fn tollgate_claims_kid(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -200,7 +202,7 @@ pub extern "C" fn tollgate_claims_kid(
 
 /// The header `typ`, unescaped. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_typ(
+pub unsafe extern "C" fn tollgate_claims_typ(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -210,7 +212,7 @@ pub extern "C" fn tollgate_claims_typ(
 
 /// The algorithm that verified the token: `"EdDSA"` or `"HS256"` (pointer and length).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_alg(
+pub unsafe extern "C" fn tollgate_claims_alg(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,
@@ -244,7 +246,7 @@ fn date_claim(
 
 /// `exp` in unix seconds, rounded down when fractional. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_exp(
+pub unsafe extern "C" fn tollgate_claims_exp(
     claims: *const tollgate_claims,
     out: *mut i64,
 ) -> tollgate_status {
@@ -253,7 +255,7 @@ pub extern "C" fn tollgate_claims_exp(
 
 /// `nbf` in unix seconds, rounded up when fractional. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_nbf(
+pub unsafe extern "C" fn tollgate_claims_nbf(
     claims: *const tollgate_claims,
     out: *mut i64,
 ) -> tollgate_status {
@@ -262,7 +264,7 @@ pub extern "C" fn tollgate_claims_nbf(
 
 /// `iat` in unix seconds, rounded up when fractional. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_iat(
+pub unsafe extern "C" fn tollgate_claims_iat(
     claims: *const tollgate_claims,
     out: *mut i64,
 ) -> tollgate_status {
@@ -271,7 +273,7 @@ pub extern "C" fn tollgate_claims_iat(
 
 /// How many audiences `aud` names (0 when absent, or for NULL or unverified scratch).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_aud_count(claims: *const tollgate_claims) -> usize {
+pub unsafe extern "C" fn tollgate_claims_aud_count(claims: *const tollgate_claims) -> usize {
     infallible(0, || {
         // SAFETY: the caller passes NULL or claims from `tollgate_verify` whose scratch is live.
         unsafe { view(claims) }.map_or(0, |c| c.aud().count())
@@ -280,7 +282,7 @@ pub extern "C" fn tollgate_claims_aud_count(claims: *const tollgate_claims) -> u
 
 /// The `index`th audience of `aud` (a string `aud` is index 0), unescaped.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_aud(
+pub unsafe extern "C" fn tollgate_claims_aud(
     claims: *const tollgate_claims,
     index: usize,
     ptr: *mut *const u8,
@@ -344,7 +346,7 @@ fn get(
 /// Any top-level claim, by name (compared after unescaping). `TOLLGATE_STATUS_NOT_FOUND` when
 /// absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_get(
+pub unsafe extern "C" fn tollgate_claims_get(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -355,7 +357,7 @@ pub extern "C" fn tollgate_claims_get(
 
 /// Any header parameter, by name. `TOLLGATE_STATUS_NOT_FOUND` when absent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_header(
+pub unsafe extern "C" fn tollgate_claims_header(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -379,7 +381,9 @@ fn text_of(
         }
         outside(claims, written, size_of::<usize>())?;
         if !buf.is_null() {
+            fits(buf, buf_len)?;
             outside(claims, buf, buf_len)?;
+            apart(&[(buf.cast_const(), buf_len), out_region(written)])?;
         }
         // SAFETY: the caller passes live claims and `name_len` readable bytes.
         let found = unsafe { lookup(claims, part, name, name_len) }?;
@@ -405,7 +409,7 @@ fn text_of(
 /// NUL-terminated. With `buf` NULL, only writes the length needed to `*written`; with a `buf`
 /// shorter than that, returns `TOLLGATE_STATUS_BUFFER_TOO_SMALL` and writes nothing.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_text(
+pub unsafe extern "C" fn tollgate_claims_text(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -418,7 +422,7 @@ pub extern "C" fn tollgate_claims_text(
 
 /// `tollgate_claims_text` for a header parameter.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_header_text(
+pub unsafe extern "C" fn tollgate_claims_header_text(
     claims: *const tollgate_claims,
     name: *const u8,
     name_len: usize,
@@ -431,7 +435,7 @@ pub extern "C" fn tollgate_claims_header_text(
 
 /// How many top-level claims the token has (0 for NULL or unverified scratch).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_count(claims: *const tollgate_claims) -> usize {
+pub unsafe extern "C" fn tollgate_claims_count(claims: *const tollgate_claims) -> usize {
     infallible(0, || {
         // SAFETY: the caller passes NULL or claims from `tollgate_verify` whose scratch is live.
         unsafe { view(claims) }.map_or(0, |c| c.iter().count())
@@ -440,7 +444,7 @@ pub extern "C" fn tollgate_claims_count(claims: *const tollgate_claims) -> usize
 
 /// The `index`th claim in token order: its unescaped name and its value.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_at(
+pub unsafe extern "C" fn tollgate_claims_at(
     claims: *const tollgate_claims,
     index: usize,
     name: *mut *const u8,
@@ -454,6 +458,7 @@ pub extern "C" fn tollgate_claims_at(
             return Err(tollgate_status::NullArgument);
         }
         outside(claims, out, size_of::<tollgate_value>())?;
+        apart(&[out_region(name), out_region(name_len), out_region(out)])?;
         let (n, v) = c.iter().nth(index).ok_or(tollgate_status::NotFound)?;
         // SAFETY: the caller provides writable out-parameters; `out` checked non-NULL.
         unsafe {
@@ -465,7 +470,7 @@ pub extern "C" fn tollgate_claims_at(
 
 /// The decoded payload exactly as signed (JSON, not NUL-terminated).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_claims_payload_json(
+pub unsafe extern "C" fn tollgate_claims_payload_json(
     claims: *const tollgate_claims,
     ptr: *mut *const u8,
     len: *mut usize,

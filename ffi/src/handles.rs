@@ -6,7 +6,10 @@ use std::alloc::{Layout, alloc, dealloc};
 
 use tollgate::{KeySet, Policy, PolicyBuilder, Verifier};
 
-use crate::boundary::{arg, arg_mut, caller_memory, guard, infallible, text, write_out};
+use crate::boundary::{
+    Region, apart, arg, arg_mut, caller_memory, clear_of, guard, infallible, out_region,
+    raw_region, text, write_out,
+};
 use crate::status::tollgate_status;
 
 /// Bytes of caller memory a key set needs (an upper bound that holds across versions).
@@ -141,24 +144,31 @@ impl Handle for tollgate_verifier {
     }
 }
 
+/// Builds a handle on the heap; `inputs` are the handles `make` reads, which `out` must not
+/// overlap.
 fn new_handle<T>(
     out: *mut *mut T,
+    inputs: &[Region],
     make: impl FnOnce(Home) -> Result<T, tollgate_status>,
 ) -> tollgate_status {
     guard(|| {
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
+        clear_of(out_region(out), inputs)?;
         let handle = heap(make(Home::Heap)?)?;
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { write_out(out, handle) }
     })
 }
 
+/// Builds a handle in caller memory, which neither `out` nor the `inputs` `make` reads may
+/// overlap: writing the handle would change them, or `*out` the handle.
 fn init_handle<T: Handle>(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut T,
+    inputs: &[Region],
     make: impl FnOnce(Home) -> Result<T, tollgate_status>,
 ) -> tollgate_status {
     guard(|| {
@@ -167,6 +177,10 @@ fn init_handle<T: Handle>(
         }
         // Checked before `make`, so bad memory is reported before anything is built.
         caller_memory::<T>(mem.cast(), mem_len, T::SIZE)?;
+        let home = (mem.cast_const().cast(), T::SIZE);
+        clear_of(home, &[out_region(out)])?;
+        clear_of(home, inputs)?;
+        clear_of(out_region(out), inputs)?;
         let handle = in_caller_memory(mem, mem_len, make(Home::Caller)?)?;
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { write_out(out, handle) }
@@ -198,8 +212,8 @@ fn default_policy(home: Home) -> Result<tollgate_policy, tollgate_status> {
 
 /// Creates an empty key set on the heap. Free it with `tollgate_keyset_free`.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgate_status {
-    new_handle(out, empty_keyset)
+pub unsafe extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgate_status {
+    new_handle(out, &[], empty_keyset)
 }
 
 /// Creates an empty key set in caller memory `mem` of `mem_len` bytes (at least
@@ -207,42 +221,42 @@ pub extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgat
 /// memory must stay untouched until `tollgate_keyset_free`, which wipes secrets and leaves the
 /// memory to the caller.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_init(
+pub unsafe extern "C" fn tollgate_keyset_init(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut tollgate_keyset,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, empty_keyset)
+    init_handle(mem, mem_len, out, &[], empty_keyset)
 }
 
 /// Releases a key set from `tollgate_keyset_new` or `tollgate_keyset_init`: wipes HS256 secrets,
 /// and frees the memory when it is on the heap. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_free(keys: *mut tollgate_keyset) {
+pub unsafe extern "C" fn tollgate_keyset_free(keys: *mut tollgate_keyset) {
     free_handle(keys)
 }
 
 /// Creates a policy on the heap with the safe defaults: `exp` required, no leeway, no audience
 /// accepted. Free it with `tollgate_policy_free`.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_new(out: *mut *mut tollgate_policy) -> tollgate_status {
-    new_handle(out, default_policy)
+pub unsafe extern "C" fn tollgate_policy_new(out: *mut *mut tollgate_policy) -> tollgate_status {
+    new_handle(out, &[], default_policy)
 }
 
 /// Creates a default policy in caller memory `mem` of `mem_len` bytes (at least
 /// `TOLLGATE_POLICY_SIZE`, aligned to `TOLLGATE_POLICY_ALIGN`); `*out` is `mem` itself.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_init(
+pub unsafe extern "C" fn tollgate_policy_init(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut tollgate_policy,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, default_policy)
+    init_handle(mem, mem_len, out, &[], default_policy)
 }
 
 /// Releases a policy from `tollgate_policy_new` or `tollgate_policy_init`. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
+pub unsafe extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
     free_handle(policy)
 }
 
@@ -250,13 +264,16 @@ pub extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
 /// was. Ed25519 (`OKP`) keys are bound to EdDSA, `oct` keys to HS256; other key types are skipped.
 /// `report` may be NULL; see `tollgate_jwks_report` for when it is written.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_add_jwks(
+pub unsafe extern "C" fn tollgate_keyset_add_jwks(
     keys: *mut tollgate_keyset,
     jwks: *const u8,
     jwks_len: usize,
     report: *mut tollgate_jwks_report,
 ) -> tollgate_status {
     guard(|| {
+        // Before any reference exists: the text is read while the set is changed, and the
+        // report written after.
+        apart(&[raw_region(keys), (jwks, jwks_len), out_region(report)])?;
         // SAFETY: the caller passes a live key set that no other thread uses during the call.
         let keys = unsafe { arg_mut(keys) }?;
         // SAFETY: the caller passes `jwks_len` readable bytes.
@@ -289,7 +306,7 @@ pub extern "C" fn tollgate_keyset_add_jwks(
 
 /// The number of keys in `keys` (0 for NULL).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_keyset_len(keys: *const tollgate_keyset) -> usize {
+pub unsafe extern "C" fn tollgate_keyset_len(keys: *const tollgate_keyset) -> usize {
     infallible(0, || {
         // SAFETY: the caller passes NULL or a live key set.
         unsafe { arg(keys) }.map_or(0, |k| k.keys.len())
@@ -316,6 +333,8 @@ fn set_text(
     step: impl FnOnce(PolicyBuilder, &str) -> PolicyBuilder,
 ) -> tollgate_status {
     guard(|| {
+        // The value is read while the policy is changed.
+        apart(&[raw_region(policy.cast_const()), (value, value_len)])?;
         // SAFETY: the caller passes `value_len` readable bytes.
         let value = unsafe { text(value, value_len) }?;
         change_policy(policy, |b| Ok(step(b, value)))
@@ -324,7 +343,7 @@ fn set_text(
 
 /// Requires `iss` to equal `issuer` exactly (UTF-8, at most 256 bytes).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_issuer(
+pub unsafe extern "C" fn tollgate_policy_set_issuer(
     policy: *mut tollgate_policy,
     issuer: *const u8,
     issuer_len: usize,
@@ -336,7 +355,7 @@ pub extern "C" fn tollgate_policy_set_issuer(
 /// 8: any one is enough. With none configured, a token that carries `aud` is rejected
 /// (RFC 7519 §4.1.3).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_add_audience(
+pub unsafe extern "C" fn tollgate_policy_add_audience(
     policy: *mut tollgate_policy,
     audience: *const u8,
     audience_len: usize,
@@ -347,7 +366,7 @@ pub extern "C" fn tollgate_policy_add_audience(
 /// Requires the header `typ`, compared as a media type: case-insensitive, `application/`
 /// optional (e.g. `at+jwt`, RFC 9068 §4).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_type(
+pub unsafe extern "C" fn tollgate_policy_set_type(
     policy: *mut tollgate_policy,
     token_type: *const u8,
     token_type_len: usize,
@@ -363,7 +382,7 @@ pub extern "C" fn tollgate_policy_set_type(
 /// Requires `scope` to contain this scope-token (RFC 6749 §3.3). Repeatable, at most 16: all
 /// are required. A missing scope is `TOLLGATE_STATUS_INSUFFICIENT_SCOPE` (HTTP 403).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_add_scope(
+pub unsafe extern "C" fn tollgate_policy_add_scope(
     policy: *mut tollgate_policy,
     scope: *const u8,
     scope_len: usize,
@@ -373,7 +392,7 @@ pub extern "C" fn tollgate_policy_add_scope(
 
 /// Requires the claim `name` to be present and not `null`. Repeatable, at most 16.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_add_required_claim(
+pub unsafe extern "C" fn tollgate_policy_add_required_claim(
     policy: *mut tollgate_policy,
     name: *const u8,
     name_len: usize,
@@ -388,7 +407,7 @@ const _: () = assert!(TOLLGATE_MAX_LEEWAY == tollgate::MAX_LEEWAY);
 
 /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (at most `TOLLGATE_MAX_LEEWAY`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_leeway(
+pub unsafe extern "C" fn tollgate_policy_set_leeway(
     policy: *mut tollgate_policy,
     seconds: u32,
 ) -> tollgate_status {
@@ -397,7 +416,7 @@ pub extern "C" fn tollgate_policy_set_leeway(
 
 /// Whether tokens must carry `exp` (the default: true).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_policy_set_require_exp(
+pub unsafe extern "C" fn tollgate_policy_set_require_exp(
     policy: *mut tollgate_policy,
     required: bool,
 ) -> tollgate_status {
@@ -424,12 +443,13 @@ fn build_verifier(
 /// free). The verifier is immutable: share it between threads freely. An empty key set is
 /// refused (`TOLLGATE_STATUS_JWKS_NO_USABLE_KEY`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verifier_new(
+pub unsafe extern "C" fn tollgate_verifier_new(
     keys: *const tollgate_keyset,
     policy: *const tollgate_policy,
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
-    new_handle(out, |home| build_verifier(keys, policy, home))
+    let inputs = [raw_region(keys), raw_region(policy)];
+    new_handle(out, &inputs, |home| build_verifier(keys, policy, home))
 }
 
 /// Builds a verifier in caller memory `mem` of `mem_len` bytes (at least
@@ -437,19 +457,22 @@ pub extern "C" fn tollgate_verifier_new(
 /// targets without malloc. Release it with `tollgate_verifier_free`, which wipes the keys and
 /// leaves the memory to the caller.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verifier_init(
+pub unsafe extern "C" fn tollgate_verifier_init(
     mem: *mut c_void,
     mem_len: usize,
     keys: *const tollgate_keyset,
     policy: *const tollgate_policy,
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, |home| build_verifier(keys, policy, home))
+    let inputs = [raw_region(keys), raw_region(policy)];
+    init_handle(mem, mem_len, out, &inputs, |home| {
+        build_verifier(keys, policy, home)
+    })
 }
 
 /// Releases a verifier from `tollgate_verifier_new` or `tollgate_verifier_init`; no thread may
 /// be using it. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verifier_free(verifier: *mut tollgate_verifier) {
+pub unsafe extern "C" fn tollgate_verifier_free(verifier: *mut tollgate_verifier) {
     free_handle(verifier)
 }

@@ -4,13 +4,14 @@
 //! written (fresh from `malloc`), and a Rust reference to uninitialised memory is undefined
 //! behaviour, so `tollgate_verify` initialises the scratch on every call (a 16 KiB write).
 //! `tollgate_scratch_init` does that once instead: the `tollgate_scratch` handle it returns is
-//! initialised memory, and the `_in` calls take it as it is.
+//! initialised memory, marked as prepared by this library, and the `_in` calls take it as it is
+//! once they find the mark.
 
 use core::ffi::c_void;
 
 use tollgate::Scratch;
 
-use crate::boundary::{caller_memory, disjoint, guard, write_out};
+use crate::boundary::{Region, caller_memory, clear_of, fits, guard, out_region, write_out};
 use crate::status::tollgate_status;
 
 /// Bytes of scratch memory one verification needs (an upper bound that holds across versions).
@@ -18,9 +19,28 @@ pub const TOLLGATE_SCRATCH_SIZE: usize = 16384;
 /// Alignment of scratch memory.
 pub const TOLLGATE_SCRATCH_ALIGN: usize = 8;
 
+/// Where prepared scratch carries its mark: its last eight bytes, past the `Scratch`, so
+/// `tollgate_verify` in the same memory leaves the mark alone.
+const MARK_OFFSET: usize = TOLLGATE_SCRATCH_SIZE - size_of::<u64>();
+
 const _: () = {
-    assert!(size_of::<Scratch>() <= TOLLGATE_SCRATCH_SIZE);
+    assert!(size_of::<Scratch>() <= MARK_OFFSET);
     assert!(align_of::<Scratch>() <= TOLLGATE_SCRATCH_ALIGN);
+    assert!(MARK_OFFSET.is_multiple_of(align_of::<u64>()));
+};
+
+/// The mark of scratch prepared by this build: a constant folded with this version and the
+/// `Scratch` layout (FNV-1a), so memory prepared by another version of the library, or never
+/// prepared, is refused rather than taken for a `Scratch`.
+const PREPARED: u64 = {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let mut i = 0;
+    while i < version.len() {
+        hash = (hash ^ version[i] as u64).wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash ^ ((size_of::<Scratch>() as u64) << 32) ^ 0x7363_7261_7463_6821
 };
 
 /// Scratch memory prepared by `tollgate_scratch_init`, for any number of verifications one
@@ -33,9 +53,10 @@ pub struct tollgate_scratch {
 /// `TOLLGATE_SCRATCH_ALIGN`; its contents do not matter) as scratch for `tollgate_verify_in`
 /// and `tollgate_verify_cached_in`, which then skip the initialisation `tollgate_verify` does
 /// on every call. `*out` is `mem` itself; the memory stays the caller's (nothing to free) and
-/// must be used by one verification at a time.
+/// must be used by one verification at a time. The last 8 bytes of the first
+/// `TOLLGATE_SCRATCH_SIZE` mark it as prepared: the `_in` calls refuse memory without the mark.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_scratch_init(
+pub unsafe extern "C" fn tollgate_scratch_init(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut tollgate_scratch,
@@ -46,6 +67,10 @@ pub extern "C" fn tollgate_scratch_init(
         }
         let scratch = ScratchArg::Raw(mem, mem_len).get(&[out_region(out)])?;
         let handle: *mut Scratch = scratch;
+        // SAFETY: `get` checked the memory's size (at least TOLLGATE_SCRATCH_SIZE) and
+        // alignment, and that `out` lies outside it; the mark is past the `Scratch`, so no
+        // reference covers it.
+        unsafe { mark(handle.cast()).write(PREPARED) };
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot outside
         // the scratch.
         unsafe { write_out(out, handle.cast::<tollgate_scratch>()) }
@@ -61,21 +86,13 @@ pub(crate) enum ScratchArg {
     Prepared(*mut tollgate_scratch),
 }
 
-/// An address range a call reads or writes, for the overlap check.
-pub(crate) type Region = (*const u8, usize);
-
-/// The address range of a value.
-pub(crate) fn region<T: ?Sized>(value: &T) -> Region {
-    (
-        (value as *const T).cast::<u8>(),
-        core::mem::size_of_val(value),
-    )
-}
-
-/// The address range of an optional out-parameter (empty when NULL).
-pub(crate) fn out_region<T>(out: *mut T) -> Region {
-    let len = if out.is_null() { 0 } else { size_of::<T>() };
-    (out.cast_const().cast(), len)
+/// The mark of scratch memory that starts at `scratch`.
+///
+/// # Safety
+/// `scratch` points to at least `TOLLGATE_SCRATCH_SIZE` bytes.
+unsafe fn mark(scratch: *mut u8) -> *mut u64 {
+    // SAFETY: within the TOLLGATE_SCRATCH_SIZE bytes the caller guarantees.
+    unsafe { scratch.add(MARK_OFFSET) }.cast()
 }
 
 impl ScratchArg {
@@ -91,16 +108,21 @@ impl ScratchArg {
                 if handle.is_null() {
                     return Err(tollgate_status::NullArgument);
                 }
-                if !(handle as usize).is_multiple_of(align_of::<Scratch>()) {
+                if !(handle as usize).is_multiple_of(TOLLGATE_SCRATCH_ALIGN) {
                     return Err(tollgate_status::Misaligned);
+                }
+                fits(handle.cast_const().cast(), TOLLGATE_SCRATCH_SIZE)?;
+                // SAFETY: a handle names TOLLGATE_SCRATCH_SIZE bytes, aligned (checked). The
+                // mark is read through a raw pointer, by value and volatile, so nothing is
+                // assumed about memory that was never prepared; after `tollgate_scratch_init`
+                // it is initialised.
+                if unsafe { mark(handle.cast()).read_volatile() } != PREPARED {
+                    return Err(tollgate_status::InvalidArgument);
                 }
                 handle.cast::<Scratch>()
             }
         };
-        let inside = |&(p, n): &Region| !disjoint(p, n, scratch.cast(), TOLLGATE_SCRATCH_SIZE);
-        if others.iter().any(inside) {
-            return Err(tollgate_status::InvalidArgument);
-        }
+        clear_of((scratch.cast_const().cast(), TOLLGATE_SCRATCH_SIZE), others)?;
         if let ScratchArg::Raw(..) = self {
             // SAFETY: checked for NULL, size and alignment, and no other argument lies in it;
             // the caller gives this thread exclusive use of the memory for the call. Writing a
@@ -108,8 +130,8 @@ impl ScratchArg {
             unsafe { scratch.write(Scratch::new()) };
         }
         // SAFETY: initialised — just above, or by `tollgate_scratch_init` for a prepared
-        // handle, after which only whole verifications write to it — aligned, and used by
-        // nothing else during the call.
+        // handle (its mark is there), after which only whole verifications write to it —
+        // aligned, and used by nothing else during the call.
         Ok(unsafe { &mut *scratch })
     }
 }

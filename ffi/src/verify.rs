@@ -4,10 +4,13 @@ use core::ffi::c_void;
 
 use tollgate::{CacheSlot, Scratch};
 
-use crate::boundary::{arg, arg_mut, bytes, guard, infallible};
+use crate::boundary::{
+    apart, arg, arg_mut, bytes, clear_of, guard, infallible, out_region, raw_region, region,
+    write_out,
+};
 use crate::claims::tollgate_claims;
 use crate::handles::tollgate_verifier;
-use crate::scratch::{ScratchArg, out_region, region, tollgate_scratch};
+use crate::scratch::{ScratchArg, tollgate_scratch};
 use crate::status::tollgate_status;
 
 /// Verifies `token` (`token_len` bytes, not NUL-terminated) at `now` (unix seconds) in `scratch`,
@@ -18,12 +21,12 @@ use crate::status::tollgate_status;
 /// On success `*claims` (when `claims` is not NULL) points into `scratch`: the claims stay valid
 /// until the scratch is reused or released. One scratch per concurrent verification; the
 /// verifier itself may be shared by any number of threads. The token, the verifier and `claims`
-/// must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`
+/// must not overlap the first `TOLLGATE_SCRATCH_SIZE` bytes of `scratch`, nor each other
 /// (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
 ///
 /// Returns `TOLLGATE_STATUS_OK` or the reason the token is rejected (1–21).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify(
+pub unsafe extern "C" fn tollgate_verify(
     verifier: *const tollgate_verifier,
     token: *const u8,
     token_len: usize,
@@ -37,9 +40,11 @@ pub extern "C" fn tollgate_verify(
 }
 
 /// `tollgate_verify` in scratch prepared by `tollgate_scratch_init`, without initialising it
-/// again: for a caller that verifies many tokens in the same scratch.
+/// again: for a caller that verifies many tokens in the same scratch. Memory that
+/// `tollgate_scratch_init` did not prepare (by this version of the library) is refused
+/// (`TOLLGATE_STATUS_INVALID_ARGUMENT`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify_in(
+pub unsafe extern "C" fn tollgate_verify_in(
     verifier: *const tollgate_verifier,
     token: *const u8,
     token_len: usize,
@@ -63,7 +68,12 @@ fn verify(
     let verifier = unsafe { arg(verifier) }?;
     // SAFETY: the caller passes `token_len` readable bytes.
     let token = unsafe { bytes(token, token_len) }?;
-    let scratch = scratch.get(&[region(token), region(verifier), out_region(claims)])?;
+    let inputs = [region(token), region(verifier)];
+    let out = out_region(claims);
+    // The claims pointer is written after the inputs were read: outside them, so it does not
+    // change the verifier other threads read. Inputs may share bytes: they are only read.
+    clear_of(out, &inputs)?;
+    let scratch = scratch.get(&[inputs[0], inputs[1], out])?;
     verifier.verifier.verify(token, now, scratch)?;
     point_at_claims(claims, scratch);
     Ok(())
@@ -91,7 +101,7 @@ pub struct tollgate_cache {
 /// token until it expires; with a cache, a repeated token costs a comparison instead of a
 /// signature check: `exp`, `nbf` and `iat` are still checked on every hit.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_cache_new(
+pub unsafe extern "C" fn tollgate_cache_new(
     verifier: *const tollgate_verifier,
     slots: usize,
     out: *mut *mut tollgate_cache,
@@ -105,20 +115,21 @@ pub extern "C" fn tollgate_cache_new(
         if slots == 0 || slots > TOLLGATE_CACHE_MAX_SLOTS {
             return Err(tollgate_status::InvalidArgument);
         }
+        apart(&[raw_region(verifier), out_region(out)])?;
         let mut v = Vec::new();
         v.try_reserve_exact(slots)
             .map_err(|_| tollgate_status::OutOfMemory)?;
         v.resize_with(slots, CacheSlot::new);
-        let cache = Box::new(tollgate_cache { verifier, slots: v });
-        // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
-        unsafe { out.write(Box::into_raw(cache)) };
-        Ok(())
+        let cache = Box::into_raw(Box::new(tollgate_cache { verifier, slots: v }));
+        // SAFETY: checked non-NULL above; the caller provides a writable pointer slot, outside
+        // the verifier.
+        unsafe { write_out(out, cache) }
     })
 }
 
 /// Releases a cache. NULL is ignored.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
+pub unsafe extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
     infallible((), || {
         if !cache.is_null() {
             // SAFETY: the caller passes a cache from `tollgate_cache_new`, never used again.
@@ -132,7 +143,7 @@ pub extern "C" fn tollgate_cache_free(cache: *mut tollgate_cache) {
 /// remembered. The claims are always written to `scratch`, as with `tollgate_verify`, under the
 /// same rules.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify_cached(
+pub unsafe extern "C" fn tollgate_verify_cached(
     cache: *mut tollgate_cache,
     token: *const u8,
     token_len: usize,
@@ -148,7 +159,7 @@ pub extern "C" fn tollgate_verify_cached(
 /// `tollgate_verify_cached` in scratch prepared by `tollgate_scratch_init`: a repeated token
 /// then costs a comparison and a copy of its claims, nothing more.
 #[unsafe(no_mangle)]
-pub extern "C" fn tollgate_verify_cached_in(
+pub unsafe extern "C" fn tollgate_verify_cached_in(
     cache: *mut tollgate_cache,
     token: *const u8,
     token_len: usize,
@@ -174,12 +185,17 @@ fn verify_cached(
     let verifier = unsafe { arg(cache.verifier) }?;
     // SAFETY: the caller passes `token_len` readable bytes.
     let token = unsafe { bytes(token, token_len) }?;
-    let scratch = scratch.get(&[
+    let inputs = [
         region(token),
         region(verifier),
         region(&*cache),
-        out_region(claims),
-    ])?;
+        region(&cache.slots[..]),
+    ];
+    let out = out_region(claims);
+    clear_of(out, &inputs)?;
+    // A token that verifies is copied into a slot.
+    clear_of(inputs[3], &inputs[..1])?;
+    let scratch = scratch.get(&[inputs[0], inputs[1], inputs[2], inputs[3], out])?;
     verifier
         .verifier
         .verify_cached(token, now, &mut cache.slots, scratch)?;

@@ -390,3 +390,29 @@ fn with_satisfy_any_a_malformed_bearer_header_is_a_no_not_a_400() {
         200
     );
 }
+
+#[test]
+fn a_subrequest_sees_no_claims_its_main_request_does_not_see() {
+    // The main request asks for the verdict in /a/ (set), then `rewrite … last` takes it to /b/,
+    // which has no auth_jwt: there its variables are empty. An SSI include of an open location
+    // must not see the verdict made for /a/ either; under a protected page it sees the page's.
+    let Some(e) = env(
+        "subverdict",
+        &format!(
+            "{POLICY}\n\
+             location /a/ {{ auth_jwt \"api\"; set $u $jwt_claim_sub; rewrite ^/a/(.*)$ /b/$1 last; }}\n\
+             location /b/ {{ ssi on; alias {{dir}}/www/; }}\n\
+             location /protected/ {{ auth_jwt \"api\"; ssi on; alias {{dir}}/www/; }}\n\
+             location /echo/ {{ return 200 \"[$jwt_claim_sub $jwt_status]\"; }}"
+        ),
+        "",
+        &[("www/page.html", "<!--# include virtual=\"/echo/\" -->\n")],
+    ) else {
+        return;
+    };
+    let alice = for_sub("alice");
+    let r = get_bearer(&e.gateway.url("/a/page.html"), &alice);
+    assert_eq!((r.status, r.body.as_str()), (200, "[ ]\n"));
+    let r = get_bearer(&e.gateway.url("/protected/page.html"), &alice);
+    assert_eq!((r.status, r.body.as_str()), (200, "[alice ok]\n"));
+}

@@ -43,6 +43,17 @@ static void lengths_and_scratch_are_checked(tollgate_verifier *v, void *scratch)
     free(huge);
     /* A length past what memory can hold is refused before the pointer is used. */
     CHECK_STATUS(tollgate_verify(v, (const uint8_t *)"x", SIZE_MAX, NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    /* So is a pointer and length that would wrap past the end of the address space, for input
+     * and for caller memory alike. */
+    const uint8_t *top = (const uint8_t *)(UINTPTR_MAX - 15);
+    CHECK_STATUS(tollgate_verify(v, top, 64, NOW, scratch, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    void *high = (void *)(UINTPTR_MAX - 4095);
+    CHECK_STATUS(tollgate_verify(v, STR("x.y.z"), NOW, high, TOLLGATE_SCRATCH_SIZE, NULL), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    tollgate_scratch *prepared = NULL;
+    CHECK_STATUS(tollgate_scratch_init(high, TOLLGATE_SCRATCH_SIZE, &prepared), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    tollgate_policy *policy = NULL;
+    CHECK_STATUS(tollgate_policy_init(high, TOLLGATE_POLICY_SIZE, &policy), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK(prepared == NULL && policy == NULL);
 }
 
 static void statuses_explain_themselves(void) {

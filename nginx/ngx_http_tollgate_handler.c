@@ -24,8 +24,6 @@ static ngx_int_t ngx_http_tollgate_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tollgate_subrequest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tollgate_check(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_uint_t deny_only);
-static ngx_http_tollgate_ctx_t *ngx_http_tollgate_verdict(ngx_http_request_t *r,
-    ngx_http_tollgate_loc_conf_t *tlcf);
 static ngx_int_t ngx_http_tollgate_token(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token);
 static ngx_int_t ngx_http_tollgate_bearer(ngx_http_request_t *r,
@@ -40,6 +38,8 @@ static ngx_uint_t ngx_http_tollgate_empty_array(ngx_http_tollgate_ctx_t *ctx,
 static ngx_int_t ngx_http_tollgate_challenge(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_int_t status, const char *error,
     const char *description);
+static ngx_int_t ngx_http_tollgate_unavailable(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf);
 static tollgate_scratch *ngx_http_tollgate_scratch(ngx_http_request_t *r);
 static void ngx_http_tollgate_release_scratch(void *data);
 
@@ -116,7 +116,9 @@ ngx_http_tollgate_subrequest_handler(ngx_http_request_t *r)
 
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tollgate_module);
 
-    if (!tlcf->enabled) {
+    /* a key request's own fetch is made by the module, not a client */
+
+    if (!tlcf->enabled || ngx_http_tollgate_is_fetch(r)) {
         return NGX_DECLINED;
     }
 
@@ -183,6 +185,9 @@ ngx_http_tollgate_check(ngx_http_request_t *r,
                                    "invalid_request",
                                    "malformed Authorization: Bearer header");
 
+    case NGX_HTTP_TOLLGATE_NO_KEYS:
+        return ngx_http_tollgate_unavailable(r, tlcf);
+
     default: /* NGX_HTTP_TOLLGATE_REJECTED */
         break;
     }
@@ -219,25 +224,39 @@ ngx_http_tollgate_check(ngx_http_request_t *r,
  * variables read it through here too. NULL on an allocation failure.
  */
 
-static ngx_http_tollgate_ctx_t *
+ngx_http_tollgate_ctx_t *
 ngx_http_tollgate_verdict(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf)
 {
-    ngx_int_t                 rc;
-    ngx_str_t                 token;
-    ngx_uint_t                same;
-    tollgate_status           status;
-    ngx_table_elt_t          *h;
-    tollgate_scratch         *scratch;
-    const tollgate_claims    *claims;
-    ngx_http_tollgate_ctx_t  *ctx;
+    ngx_int_t                    rc;
+    ngx_str_t                    token;
+    ngx_uint_t                   same, serial;
+    tollgate_status              status;
+    ngx_table_elt_t             *h;
+    tollgate_scratch            *scratch;
+    const tollgate_claims       *claims;
+    ngx_http_tollgate_ctx_t     *ctx;
+    ngx_http_tollgate_live_t    *live;
+    ngx_http_tollgate_waiter_t  *waiter;
 
     h = r->headers_in.authorization;
     ctx = ngx_http_get_module_ctx(r, ngx_http_tollgate_module);
 
+    /* with key requests, a verdict holds for the keys it was made with */
+
+    live = NULL;
+    serial = 0;
+
+    if (tlcf->verifier->sources) {
+        live = ngx_http_tollgate_live(r->connection->log, tlcf->verifier);
+        serial = live->serial;
+    }
+
     same = ctx != NULL
            && ctx->verifier == tlcf->verifier
-           && ctx->source == tlcf->token;
+           && ctx->source == tlcf->token
+           && ctx->serial == serial
+           && ctx->outcome != NGX_HTTP_TOLLGATE_NO_KEYS;
 
     /*
      * the Authorization header the verdict was made from, unchanged: the same
@@ -267,6 +286,8 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
         goto reuse;
     }
 
+    waiter = NULL;
+
     if (ctx == NULL) {
         ctx = ngx_palloc(r->pool, sizeof(ngx_http_tollgate_ctx_t));
         if (ctx == NULL) {
@@ -274,6 +295,9 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
         }
 
         ngx_http_set_ctx(r, ctx, ngx_http_tollgate_module);
+
+    } else {
+        waiter = ctx->waiter;
     }
 
     /*
@@ -290,6 +314,8 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
     ctx->source = tlcf->token;
     ctx->token = token;
     ctx->header = h;
+    ctx->serial = serial;
+    ctx->waiter = waiter;
 
     if (h) {
         ctx->header_value = h->value;
@@ -308,6 +334,13 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
         return ctx;
     }
 
+    if (live && live->verifier == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "tollgate: no keys from the key requests yet");
+        ctx->outcome = NGX_HTTP_TOLLGATE_NO_KEYS;
+        return ctx;
+    }
+
     /* the claims live in the scratch, which lives as long as the request */
 
     scratch = ngx_http_tollgate_scratch(r);
@@ -315,7 +348,7 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
         return NULL;
     }
 
-    status = ngx_http_tollgate_verify(r, tlcf, &token, scratch, &claims);
+    status = ngx_http_tollgate_verify(r, tlcf, live, &token, scratch, &claims);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tollgate: token of %uz bytes verified: %s",
@@ -397,6 +430,9 @@ ngx_http_tollgate_status_name(ngx_http_tollgate_ctx_t *ctx)
 
     case NGX_HTTP_TOLLGATE_MALFORMED:
         return "malformed_header";
+
+    case NGX_HTTP_TOLLGATE_NO_KEYS:
+        return "keys_unavailable";
 
     default:
         return tollgate_status_name(ctx->status);
@@ -728,6 +764,47 @@ ngx_http_tollgate_challenge(ngx_http_request_t *r,
     r->headers_out.www_authenticate = h;
 
     return status;
+}
+
+
+/*
+ * No keys from the key requests yet: the token is not at fault, so 503 with
+ * Retry-After (when a fetch may next succeed) rather than 401. The fetch's
+ * failure was logged at warn with its reason.
+ */
+
+static ngx_int_t
+ngx_http_tollgate_unavailable(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "tollgate: no keys from auth_jwt_key_request yet: 503");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%T",
+                               ngx_http_tollgate_retry_after(tlcf->verifier))
+                   - p;
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
 }
 
 

@@ -198,6 +198,15 @@ ngx_http_tollgate_keys_handler(ngx_http_request_t *r)
             why = NGX_HTTP_TOLLGATE_FETCH_FIRST;
             rc = ngx_http_tollgate_start(r, held, why);
 
+            /* another worker stored one since this request looked: take it */
+
+            if (rc == NGX_DECLINED
+                && ngx_http_tollgate_zone_pull(held, r->connection->log)
+                   == NGX_OK)
+            {
+                rc = NGX_BUSY;
+            }
+
         } else {
             why = NGX_HTTP_TOLLGATE_FETCH_EXPIRED;
             rc = ngx_http_tollgate_start(r, held, why);

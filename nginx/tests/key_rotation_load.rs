@@ -140,10 +140,11 @@ fn sixty_seconds_of_wrk_while_the_origin_rotates_keys_every_ten_seconds() {
         gw.error_log()
     );
     assert!(requests > 1000, "too little load: {report}");
+    // The first set, then a new key every period (the last retirement comes with it).
     let changes = gw.error_log().matches("the key set changed").count();
     assert!(
-        changes >= 10,
-        "the origin's key set changed {changes} times:\n{report}"
+        changes > (SECONDS / PERIOD) as usize,
+        "the gateway saw the key set change {changes} times:\n{report}"
     );
     assert!(!gw.error_log().contains("reconfiguring"), "no reload");
     eprintln!(

@@ -45,6 +45,8 @@ ngx_http_tollgate_init_worker(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_tollgate_attach_zone(tmcf);
+
     n = tmcf->sources.nelts;
     s = tmcf->sources.elts;
 

@@ -244,6 +244,7 @@ tollgate_status ngx_http_tollgate_load_keys(ngx_array_t *jwks,
 char *ngx_http_tollgate_use_sources(ngx_conf_t *cf,
     ngx_http_tollgate_loc_conf_t *tlcf);
 ngx_int_t ngx_http_tollgate_add_zone(ngx_conf_t *cf);
+void ngx_http_tollgate_attach_zone(ngx_http_tollgate_main_conf_t *tmcf);
 ngx_int_t ngx_http_tollgate_zone_pull(ngx_http_tollgate_held_t *held,
     ngx_log_t *log);
 ngx_int_t ngx_http_tollgate_zone_claim(ngx_http_tollgate_source_t *s,

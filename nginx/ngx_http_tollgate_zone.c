@@ -60,7 +60,7 @@ static ngx_int_t ngx_http_tollgate_reuse_zone(ngx_shm_zone_t *shm_zone,
     ngx_http_tollgate_shm_t *sh, ngx_array_t *sources);
 static void ngx_http_tollgate_name_slot(ngx_http_tollgate_slot_t *slot,
     ngx_http_tollgate_source_t *s);
-static ngx_http_tollgate_slot_t *ngx_http_tollgate_slot(
+static ngx_inline ngx_http_tollgate_slot_t *ngx_http_tollgate_slot(
     ngx_http_tollgate_source_t *s, ngx_slab_pool_t **shpool);
 static ngx_uint_t ngx_http_tollgate_owns(ngx_http_tollgate_slot_t *slot,
     ngx_http_tollgate_source_t *s);
@@ -68,6 +68,10 @@ static ngx_uint_t ngx_http_tollgate_owns(ngx_http_tollgate_slot_t *slot,
 
 static ngx_str_t  ngx_http_tollgate_zone_name =
     ngx_string("tollgate_key_requests");
+
+/* the zone as this worker sees it, from ngx_http_tollgate_attach_zone() */
+static ngx_slab_pool_t          *ngx_http_tollgate_shpool;
+static ngx_http_tollgate_shm_t  *ngx_http_tollgate_sh;
 
 
 /*
@@ -366,19 +370,22 @@ ngx_http_tollgate_name_slot(ngx_http_tollgate_slot_t *slot,
 }
 
 
-static ngx_http_tollgate_slot_t *
+/* when a worker starts: its requests then find the zone in two loads */
+
+void
+ngx_http_tollgate_attach_zone(ngx_http_tollgate_main_conf_t *tmcf)
+{
+    ngx_http_tollgate_shpool = (ngx_slab_pool_t *) tmcf->zone->shm.addr;
+    ngx_http_tollgate_sh = tmcf->zone->data;
+}
+
+
+static ngx_inline ngx_http_tollgate_slot_t *
 ngx_http_tollgate_slot(ngx_http_tollgate_source_t *s, ngx_slab_pool_t **shpool)
 {
-    ngx_http_tollgate_shm_t        *sh;
-    ngx_http_tollgate_main_conf_t  *tmcf;
+    *shpool = ngx_http_tollgate_shpool;
 
-    tmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_tollgate_module);
-
-    *shpool = (ngx_slab_pool_t *) tmcf->zone->shm.addr;
-    sh = tmcf->zone->data;
-
-    return &sh->slots[s->slot];
+    return &ngx_http_tollgate_sh->slots[s->slot];
 }
 
 

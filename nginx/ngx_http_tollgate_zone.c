@@ -29,6 +29,13 @@
 /* the longest back-off between failed fetches */
 #define NGX_HTTP_TOLLGATE_MAX_BACKOFF   300
 
+/*
+ * Seconds on the monotonic clock nginx keeps (ngx_current_msec, the same in
+ * every process), from 1: a wall clock set back would hold every refresh and
+ * claim for as long, and 0 means "never" in a slot.
+ */
+#define ngx_http_tollgate_now()  ((time_t) (ngx_current_msec / 1000) + 1)
+
 
 typedef struct {
     u_char                         identity[NGX_HTTP_TOLLGATE_IDENTITY_LEN];
@@ -38,8 +45,8 @@ typedef struct {
     size_t                         len;
     u_char                        *jwks;        /* MAX_JWKS bytes */
 
-    time_t                         fetched;     /* the last success */
-    time_t                         attempted;   /* the last fetch begun */
+    time_t                         fetched;     /* the last success, or 0 */
+    time_t                         attempted;   /* the last fetch begun, or 0 */
     time_t                         next;        /* none before: back-off */
     time_t                         claimed;     /* a fetch runs until then */
     ngx_pid_t                      claimant;
@@ -470,6 +477,28 @@ ngx_http_tollgate_zone_pull(ngx_http_tollgate_held_t *held, ngx_log_t *log)
 }
 
 
+/* a time of 0 in the slot is long ago */
+
+static ngx_inline ngx_uint_t
+ngx_http_tollgate_not_due(ngx_http_tollgate_slot_t *slot,
+    ngx_http_tollgate_source_t *s, ngx_uint_t why, time_t now)
+{
+    if (now < slot->next) {
+        return 1;
+    }
+
+    if (why == NGX_HTTP_TOLLGATE_FETCH_EXPIRED) {
+        return slot->fetched && now < slot->fetched + s->cache;
+    }
+
+    if (why == NGX_HTTP_TOLLGATE_FETCH_EARLY) {
+        return slot->attempted && now < slot->attempted + s->interval;
+    }
+
+    return 0;
+}
+
+
 /*
  * Whether this worker may fetch now, for "why": NGX_OK, and the claim is its
  * own until it stores, fails or releases; NGX_BUSY, another worker's fetch is
@@ -485,15 +514,11 @@ ngx_http_tollgate_zone_claim(ngx_http_tollgate_source_t *s, ngx_uint_t why)
     ngx_http_tollgate_slot_t  *slot;
 
     slot = ngx_http_tollgate_slot(s, &shpool);
-    now = ngx_time();
+    now = ngx_http_tollgate_now();
 
     /* without the lock first: most requests find nothing due */
 
-    if ((why == NGX_HTTP_TOLLGATE_FETCH_EXPIRED && now < slot->fetched + s->cache)
-        || (why == NGX_HTTP_TOLLGATE_FETCH_EARLY
-            && now < slot->attempted + s->interval)
-        || now < slot->next)
-    {
+    if (ngx_http_tollgate_not_due(slot, s, why, now)) {
         return NGX_DECLINED;
     }
 
@@ -505,12 +530,8 @@ ngx_http_tollgate_zone_claim(ngx_http_tollgate_source_t *s, ngx_uint_t why)
     } else if (slot->claimed > now) {
         rc = NGX_BUSY;
 
-    } else if (now < slot->next
-               || (why == NGX_HTTP_TOLLGATE_FETCH_FIRST && slot->generation)
-               || (why == NGX_HTTP_TOLLGATE_FETCH_EXPIRED
-                   && now < slot->fetched + s->cache)
-               || (why == NGX_HTTP_TOLLGATE_FETCH_EARLY
-                   && now < slot->attempted + s->interval))
+    } else if (ngx_http_tollgate_not_due(slot, s, why, now)
+               || (why == NGX_HTTP_TOLLGATE_FETCH_FIRST && slot->generation))
     {
         rc = NGX_DECLINED;
 
@@ -563,7 +584,7 @@ ngx_http_tollgate_zone_store(ngx_http_tollgate_source_t *s, u_char *jwks,
         rc = NGX_OK;
     }
 
-    slot->fetched = ngx_time();
+    slot->fetched = ngx_http_tollgate_now();
     slot->failures = 0;
     slot->next = 0;
 
@@ -605,7 +626,7 @@ ngx_http_tollgate_zone_fail(ngx_http_tollgate_source_t *s)
         }
 
         slot->failures++;
-        slot->next = ngx_time() + ngx_min(backoff, limit);
+        slot->next = ngx_http_tollgate_now() + ngx_min(backoff, limit);
 
         if (slot->claimant == ngx_pid) {
             slot->claimed = 0;
@@ -646,7 +667,7 @@ ngx_http_tollgate_zone_retry_after(ngx_http_tollgate_source_t *s)
     ngx_http_tollgate_slot_t  *slot;
 
     slot = ngx_http_tollgate_slot(s, &shpool);
-    now = ngx_time();
+    now = ngx_http_tollgate_now();
 
     ngx_shmtx_lock(&shpool->mutex);
 

@@ -479,3 +479,34 @@ fn nginx_t_refuses_bad_key_request_configurations() {
         assert!(out.contains(message), "{server}: {out}");
     }
 }
+
+#[test]
+fn a_key_location_with_proxy_cache_serves_the_set_from_its_cache() {
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    let server = server(
+        &origin,
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    )
+    .replace(
+        "proxy_read_timeout 1s;",
+        "proxy_read_timeout 1s; proxy_cache jwks; proxy_cache_valid 200 1m;",
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "kr-cache", &server)
+        .with_http("proxy_cache_path {dir}/jwks keys_zone=jwks:1m;");
+    gw.start();
+    let url = gw.url("/items");
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&url, &token).status, 200);
+    // Refreshes after the key cache time are answered from nginx's cache, a file.
+    origin.set_mode(Mode::Down);
+    eventually(10, "a refresh answered by the cache", || {
+        assert_eq!(get_bearer(&url, &token).status, 200);
+        gw.error_log().contains("HTTP 200, unchanged")
+    });
+    assert_eq!(origin.fetches(), 1);
+    assert!(!gw.error_log().contains("failed"), "{}", gw.error_log());
+}

@@ -8,7 +8,7 @@
  *   ngx_http_tollgate_keys.c       key sources: key files, read with the config
  *   ngx_http_tollgate_zone.c       key requests: the documents in shared memory
  *   ngx_http_tollgate_fetch.c      key requests: the subrequest, waiting for it
- *   ngx_http_tollgate_live.c       key requests: each worker's current verifiers
+ *   ngx_http_tollgate_live.c       key requests: each worker's verifiers
  *   ngx_http_tollgate_verifier.c   shared verifiers, per-worker token caches
  *   ngx_http_tollgate_handler.c    the request path: verdicts and checks
  *   ngx_http_tollgate_variables.c  $jwt_claim_*, $jwt_header_*, $jwt_payload,

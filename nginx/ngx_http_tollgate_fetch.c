@@ -675,10 +675,10 @@ ngx_http_tollgate_retry_after(ngx_http_tollgate_verifier_t *v)
     ngx_uint_t                    i;
     ngx_http_tollgate_source_t  **s;
 
-    min = NGX_HTTP_TOLLGATE_KEY_INTERVAL;
     s = v->sources->elts;
+    min = ngx_http_tollgate_zone_retry_after(s[0]);
 
-    for (i = 0; i < v->sources->nelts; i++) {
+    for (i = 1; i < v->sources->nelts; i++) {
         t = ngx_http_tollgate_zone_retry_after(s[i]);
         min = ngx_min(min, t);
     }

@@ -415,11 +415,13 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
 
         tollgate_keyset_free(keys);
 
-        if (trc != TOLLGATE_STATUS_OK) {
-            reason = tollgate_status_str(trc);
-
-        } else if (report.loaded == 0) {
+        if (trc == TOLLGATE_STATUS_JWKS_NO_USABLE_KEY
+            || (trc == TOLLGATE_STATUS_OK && report.loaded == 0))
+        {
             reason = "no usable key";
+
+        } else if (trc != TOLLGATE_STATUS_OK) {
+            reason = tollgate_status_str(trc);
         }
     }
 

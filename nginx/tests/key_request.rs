@@ -270,7 +270,15 @@ fn a_failing_origin_leaves_the_old_keys_working() {
             assert_eq!(e.status(&token), 200, "{mode:?}");
         }
     }
+    // A key set of keys that verify nothing: an X25519 key is for key agreement.
     e.origin.set_mode(Mode::Serve);
+    e.origin.set_jwks(
+        r#"{"keys":[{"kty":"OKP","crv":"X25519","kid":"enc","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}]}"#,
+    );
+    eventually(15, "a set without a usable key is a failure", || {
+        assert_eq!(e.status(&token), 200, "{}", e.gateway.error_log());
+        e.gateway.error_log().contains("HTTP 200: no usable key")
+    });
     e.origin.set_jwks(&rotating_jwks(&["r2"]));
     eventually(15, "the origin recovers and its new set is used", || {
         e.status(&rotating_token("r2")) == 200

@@ -95,6 +95,9 @@ fn the_first_request_waits_for_the_first_fetch_and_verifies() {
         "the change is logged at notice with the URI, the status and the count:\n{}",
         e.gateway.error_log()
     );
+    let jwks: serde_json::Value = serde_json::from_str(&rotating_jwks(&["r1"])).unwrap();
+    let x = jwks["keys"][0]["x"].as_str().unwrap();
+    assert!(!e.gateway.error_log().contains(x), "never a key");
 }
 
 #[test]
@@ -517,4 +520,27 @@ fn a_key_location_with_proxy_cache_serves_the_set_from_its_cache() {
     });
     assert_eq!(origin.fetches(), 1);
     assert!(!gw.error_log().contains("failed"), "{}", gw.error_log());
+}
+
+#[test]
+fn repeated_key_requests_merge_their_sets() {
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let (a, b) = (
+        Origin::start(&rotating_jwks(&["ra"])),
+        Origin::start(&rotating_jwks(&["rb"])),
+    );
+    let server = format!(
+        "{}\nauth_jwt_key_request /_jwks_b;\n\
+         location = /_jwks_b {{ internal; proxy_pass {}; }}",
+        server(&a, backend.port, ""),
+        b.url()
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "kr-two", &server);
+    gw.start();
+    let url = gw.url("/items");
+    assert_eq!(get_bearer(&url, &rotating_token("ra")).status, 200);
+    assert_eq!(get_bearer(&url, &rotating_token("rb")).status, 200);
+    assert_eq!((a.fetches(), b.fetches()), (1, 1));
 }

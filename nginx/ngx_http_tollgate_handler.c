@@ -24,10 +24,9 @@ static ngx_int_t ngx_http_tollgate_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tollgate_subrequest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tollgate_check(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_uint_t deny_only);
-static ngx_http_tollgate_ctx_t *ngx_http_tollgate_verdict(ngx_http_request_t *r,
-    ngx_http_tollgate_loc_conf_t *tlcf);
 static ngx_http_tollgate_ctx_t *ngx_http_tollgate_ancestor_verdict(
-    ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token);
+    ngx_http_request_t *r, ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token,
+    ngx_uint_t serial);
 static ngx_int_t ngx_http_tollgate_token(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token);
 static ngx_int_t ngx_http_tollgate_bearer(ngx_http_request_t *r,
@@ -42,6 +41,8 @@ static ngx_uint_t ngx_http_tollgate_empty_array(ngx_http_tollgate_ctx_t *ctx,
 static ngx_int_t ngx_http_tollgate_challenge(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_int_t status, const char *error,
     const char *description);
+static ngx_int_t ngx_http_tollgate_unavailable(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf);
 static tollgate_scratch *ngx_http_tollgate_scratch(ngx_http_request_t *r);
 static void ngx_http_tollgate_release_scratch(void *data);
 
@@ -118,7 +119,9 @@ ngx_http_tollgate_subrequest_handler(ngx_http_request_t *r)
 
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tollgate_module);
 
-    if (!tlcf->enabled) {
+    /* a key request's own fetch is made by the module, not a client */
+
+    if (!tlcf->enabled || ngx_http_tollgate_is_fetch(r)) {
         return NGX_DECLINED;
     }
 
@@ -185,6 +188,9 @@ ngx_http_tollgate_check(ngx_http_request_t *r,
                                    "invalid_request",
                                    "malformed Authorization: Bearer header");
 
+    case NGX_HTTP_TOLLGATE_NO_KEYS:
+        return ngx_http_tollgate_unavailable(r, tlcf);
+
     default: /* NGX_HTTP_TOLLGATE_REJECTED */
         break;
     }
@@ -221,25 +227,38 @@ ngx_http_tollgate_check(ngx_http_request_t *r,
  * variables read it through here too. NULL on an allocation failure.
  */
 
-static ngx_http_tollgate_ctx_t *
+ngx_http_tollgate_ctx_t *
 ngx_http_tollgate_verdict(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf)
 {
-    ngx_int_t                 rc;
-    ngx_str_t                 token;
-    ngx_uint_t                same;
-    tollgate_status           status;
-    ngx_table_elt_t          *h;
-    tollgate_scratch         *scratch;
-    const tollgate_claims    *claims;
-    ngx_http_tollgate_ctx_t  *ctx, *made, verdict;
+    ngx_int_t                    rc;
+    ngx_str_t                    token;
+    ngx_uint_t                   same, serial;
+    tollgate_status              status;
+    ngx_table_elt_t             *h;
+    tollgate_scratch            *scratch;
+    const tollgate_claims       *claims;
+    ngx_http_tollgate_ctx_t     *ctx, *made, verdict;
+    ngx_http_tollgate_live_t    *live;
 
     h = r->headers_in.authorization;
     ctx = ngx_http_get_module_ctx(r, ngx_http_tollgate_module);
 
+    /* with key requests, a verdict holds for the keys it was made with */
+
+    live = NULL;
+    serial = 0;
+
+    if (tlcf->verifier->sources) {
+        live = ngx_http_tollgate_live(r->connection->log, tlcf->verifier);
+        serial = live->serial;
+    }
+
     same = ctx != NULL
            && ctx->verifier == tlcf->verifier
-           && ctx->source == tlcf->token;
+           && ctx->source == tlcf->token
+           && ctx->serial == serial
+           && ctx->outcome != NGX_HTTP_TOLLGATE_NO_KEYS;
 
     /*
      * the Authorization header the verdict was made from, unchanged: the same
@@ -278,11 +297,11 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
 
     /*
      * A subrequest (a slice, an SSI include under a protected page) takes the
-     * verdict an enclosing request made with the same verifier and token, and
-     * its scratch: each verdict holds one until the request ends.
+     * verdict an enclosing request made with the same verifier, keys and token,
+     * and its scratch: each verdict holds one until the request ends.
      */
 
-    made = ngx_http_tollgate_ancestor_verdict(r, tlcf, &token);
+    made = ngx_http_tollgate_ancestor_verdict(r, tlcf, &token, serial);
 
     if (made) {
         verdict = *made;
@@ -298,6 +317,7 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
     verdict.source = tlcf->token;
     verdict.token = token;
     verdict.header = h;
+    verdict.serial = serial;
 
     if (h) {
         verdict.header_value = h->value;
@@ -316,6 +336,13 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
         goto keep;
     }
 
+    if (live && live->verifier == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "tollgate: no keys from the key requests yet");
+        verdict.outcome = NGX_HTTP_TOLLGATE_NO_KEYS;
+        goto keep;
+    }
+
     /* the claims live in the scratch, which lives as long as the request */
 
     scratch = ngx_http_tollgate_scratch(r);
@@ -323,7 +350,7 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
         return NULL;
     }
 
-    status = ngx_http_tollgate_verify(r, tlcf, &token, scratch, &claims);
+    status = ngx_http_tollgate_verify(r, tlcf, live, &token, scratch, &claims);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tollgate: token of %uz bytes verified: %s",
@@ -358,17 +385,20 @@ keep:
             return NULL;
         }
 
+        ngx_memzero(ctx, sizeof(ngx_http_tollgate_ctx_t));
         ngx_http_set_ctx(r, ctx, ngx_http_tollgate_module);
     }
 
     /*
      * Values nginx cached for this request's $jwt_* variables belonged to the
      * last verdict. Claims already handed out stay valid: their scratch is not
-     * reused before the request ends.
+     * reused before the request ends. A wait for keys belongs to this request,
+     * never to the verdict (nor to an ancestor's verdict it copied).
      */
 
     ngx_http_tollgate_forget_variables(r);
 
+    verdict.waiter = ctx->waiter;
     *ctx = verdict;
 
     return ctx;
@@ -384,14 +414,15 @@ reuse:
 
 
 /*
- * The verdict of the nearest enclosing request made with this verifier and
- * token source for this token, or NULL. Only the same inputs give the same
- * verdict: never one of another verifier, policy or token.
+ * The verdict of the nearest enclosing request made with this verifier, these
+ * keys and this token source for this token, or NULL. Only the same inputs
+ * give the same verdict: never one of another verifier, policy, key set or
+ * token.
  */
 
 static ngx_http_tollgate_ctx_t *
 ngx_http_tollgate_ancestor_verdict(ngx_http_request_t *r,
-    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token)
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token, ngx_uint_t serial)
 {
     ngx_http_request_t       *pr;
     ngx_http_tollgate_ctx_t  *ctx;
@@ -402,6 +433,8 @@ ngx_http_tollgate_ancestor_verdict(ngx_http_request_t *r,
         if (ctx != NULL
             && ctx->verifier == tlcf->verifier
             && ctx->source == tlcf->token
+            && ctx->serial == serial
+            && ctx->outcome != NGX_HTTP_TOLLGATE_NO_KEYS
             && ctx->token.len == token->len
             && (token->len == 0
                 || ngx_memcmp(ctx->token.data, token->data, token->len) == 0))
@@ -472,6 +505,9 @@ ngx_http_tollgate_status_name(ngx_http_tollgate_ctx_t *ctx)
 
     case NGX_HTTP_TOLLGATE_MALFORMED:
         return "malformed_header";
+
+    case NGX_HTTP_TOLLGATE_NO_KEYS:
+        return "keys_unavailable";
 
     default:
         return tollgate_status_name(ctx->status);
@@ -803,6 +839,47 @@ ngx_http_tollgate_challenge(ngx_http_request_t *r,
     r->headers_out.www_authenticate = h;
 
     return status;
+}
+
+
+/*
+ * No keys from the key requests yet: the token is not at fault, so 503 with
+ * Retry-After (when a fetch may next succeed) rather than 401. The fetch's
+ * failure was logged at warn with its reason.
+ */
+
+static ngx_int_t
+ngx_http_tollgate_unavailable(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "tollgate: no keys from auth_jwt_key_request yet: 503");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%T",
+                               ngx_http_tollgate_retry_after(tlcf->verifier))
+                   - p;
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
 }
 
 

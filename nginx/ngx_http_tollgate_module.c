@@ -37,6 +37,10 @@ static char *ngx_http_tollgate_auth_jwt_require(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_tollgate_auth_jwt_cache(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_tollgate_auth_jwt_key_request(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_tollgate_key_time(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 typedef tollgate_status (*ngx_http_tollgate_policy_set_pt)(
     tollgate_policy *policy, const uint8_t *value, size_t len);
@@ -65,6 +69,27 @@ static ngx_command_t  ngx_http_tollgate_commands[] = {
       ngx_http_tollgate_auth_jwt_key_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("auth_jwt_key_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tollgate_auth_jwt_key_request,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("auth_jwt_key_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tollgate_key_time,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tollgate_loc_conf_t, key_cache),
+      NULL },
+
+    { ngx_string("auth_jwt_key_refresh_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tollgate_key_time,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tollgate_loc_conf_t, key_interval),
       NULL },
 
     { ngx_string("auth_jwt_issuer"),
@@ -142,19 +167,27 @@ ngx_module_t  ngx_http_tollgate_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_tollgate_init_module,         /* init module */
-    NULL,                                  /* init process */
+    ngx_http_tollgate_init_worker,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_tollgate_exit_worker,         /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
 
+/* the key requests' handler and filters go first: see their files */
+
 static ngx_int_t
 ngx_http_tollgate_init(ngx_conf_t *cf)
 {
-    return ngx_http_tollgate_init_handlers(cf);
+    if (ngx_http_tollgate_init_handlers(cf) != NGX_OK
+        || ngx_http_tollgate_add_zone(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_tollgate_init_fetch(cf);
 }
 
 
@@ -184,6 +217,9 @@ ngx_http_tollgate_create_main_conf(ngx_conf_t *cf)
                           sizeof(ngx_http_tollgate_cache_t *))
            != NGX_OK
         || ngx_array_init(&tmcf->variables, cf->pool, 4, sizeof(ngx_uint_t))
+           != NGX_OK
+        || ngx_array_init(&tmcf->sources, cf->pool, 4,
+                          sizeof(ngx_http_tollgate_source_t *))
            != NGX_OK)
     {
         return NULL;
@@ -210,12 +246,16 @@ ngx_http_tollgate_create_loc_conf(ngx_conf_t *cf)
      *     conf->token = NULL;
      *     conf->issuer = { 0, NULL };
      *     conf->type = { 0, NULL };
+     *     conf->sources = NULL;
      *     conf->verifier = NULL;
      *     conf->cache = NULL;
      */
 
     conf->enabled = NGX_CONF_UNSET;
     conf->jwks = NGX_CONF_UNSET_PTR;
+    conf->key_requests = NGX_CONF_UNSET_PTR;
+    conf->key_cache = NGX_CONF_UNSET;
+    conf->key_interval = NGX_CONF_UNSET;
     conf->audiences = NGX_CONF_UNSET_PTR;
     conf->leeway = NGX_CONF_UNSET;
     conf->scopes = NGX_CONF_UNSET_PTR;
@@ -240,6 +280,11 @@ ngx_http_tollgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enabled, prev->enabled, 0);
     ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
+    ngx_conf_merge_ptr_value(conf->key_requests, prev->key_requests, NULL);
+    ngx_conf_merge_sec_value(conf->key_cache, prev->key_cache,
+                             NGX_HTTP_TOLLGATE_KEY_CACHE);
+    ngx_conf_merge_sec_value(conf->key_interval, prev->key_interval,
+                             NGX_HTTP_TOLLGATE_KEY_INTERVAL);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
@@ -253,11 +298,28 @@ ngx_http_tollgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (conf->jwks == NULL) {
+    if (conf->jwks == NULL && conf->key_requests == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "auth_jwt \"%V\" needs auth_jwt_key_file",
-                           &conf->realm);
+                           "auth_jwt \"%V\" needs auth_jwt_key_file or "
+                           "auth_jwt_key_request", &conf->realm);
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->key_requests) {
+
+        /* an early refresh at most once per interval, and once per set */
+
+        if (conf->key_interval > conf->key_cache) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "auth_jwt_key_refresh_interval (%Ts) exceeds "
+                               "auth_jwt_key_cache (%Ts)",
+                               conf->key_interval, conf->key_cache);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_tollgate_use_sources(cf, conf) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     /* locations with the same keys and policy share one verifier */
@@ -373,6 +435,85 @@ ngx_http_tollgate_auth_jwt_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     if (ngx_http_tollgate_read_key_file(cf, &value[1], jwks) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * auth_jwt_key_request uri: repeatable, merged with the key files. A URI of
+ * this server, fetched with a subrequest (ngx_http_tollgate_fetch.c).
+ */
+
+static char *
+ngx_http_tollgate_auth_jwt_key_request(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_tollgate_loc_conf_t *tlcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value, *uri;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "auth_jwt_key_request \"%V\" is not a URI "
+                           "starting with \"/\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= 0x20 || *p == 0x7f || *p == '#') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid character in auth_jwt_key_request "
+                               "\"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (tlcf->key_requests == NGX_CONF_UNSET_PTR) {
+        tlcf->key_requests = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+        if (tlcf->key_requests == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    uri = ngx_array_push(tlcf->key_requests);
+    if (uri == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *uri = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* auth_jwt_key_cache, auth_jwt_key_refresh_interval: time, at least 1s */
+
+static char *
+ngx_http_tollgate_key_time(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    time_t     *t;
+    ngx_str_t  *value;
+
+    t = (time_t *) ((char *) conf + cmd->offset);
+
+    if (*t != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    *t = ngx_parse_time(&value[1], 1);
+
+    if (*t == (time_t) NGX_ERROR || *t < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" of \"%V\" is not a time of at least 1s",
+                           &cmd->name, &value[1]);
         return NGX_CONF_ERROR;
     }
 

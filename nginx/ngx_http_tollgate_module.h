@@ -6,6 +6,9 @@
  *
  *   ngx_http_tollgate_module.c     directives, configuration, module tables
  *   ngx_http_tollgate_keys.c       key sources: key files, read with the config
+ *   ngx_http_tollgate_zone.c       key requests: the documents in shared memory
+ *   ngx_http_tollgate_fetch.c      key requests: the subrequest, waiting for it
+ *   ngx_http_tollgate_live.c       key requests: each worker's verifiers
  *   ngx_http_tollgate_verifier.c   shared verifiers, per-worker token caches
  *   ngx_http_tollgate_handler.c    the request path: verdicts and checks
  *   ngx_http_tollgate_variables.c  $jwt_claim_*, $jwt_header_*, $jwt_payload,
@@ -26,6 +29,31 @@
 
 #define NGX_HTTP_TOLLGATE_CACHE_SLOTS  16
 
+/* the largest key set document a key request may answer with */
+#define NGX_HTTP_TOLLGATE_MAX_JWKS      (256 * 1024)
+
+/* key request defaults: how long a set is used, the least time between tries */
+#define NGX_HTTP_TOLLGATE_KEY_CACHE     600
+#define NGX_HTTP_TOLLGATE_KEY_INTERVAL  30
+
+
+/*
+ * A key request (auth_jwt_key_request) as one server resolves it: the same URI
+ * in another server may name another location, so each server has its own.
+ * Its timings are part of it. Made with the configuration and never changed on
+ * the request path; "slot" is set when the shared zone is initialised.
+ */
+
+typedef struct {
+    ngx_str_t                      uri;
+    ngx_str_t                      args;
+    ngx_str_t                      identity;    /* of its slot in the zone */
+    time_t                         cache;       /* auth_jwt_key_cache */
+    time_t                         interval;    /* ..._refresh_interval */
+    ngx_uint_t                     index;       /* in the main conf's sources */
+    ngx_uint_t                     slot;
+} ngx_http_tollgate_source_t;
+
 
 /*
  * One verifier per distinct key set and policy, shared by every location that
@@ -41,8 +69,12 @@ typedef struct {
     ngx_str_t                      type;
     ngx_array_t                   *scopes;
 
-    tollgate_verifier             *verifier;
+    ngx_array_t                   *sources;     /* of source pointers */
+
+    tollgate_verifier             *verifier;    /* NULL with sources */
+    tollgate_policy               *policy;      /* with sources: for workers */
     ngx_str_t                      scope_hint;  /* space-separated scopes */
+    ngx_uint_t                     index;       /* in the main conf's */
 } ngx_http_tollgate_verifier_t;
 
 
@@ -57,6 +89,7 @@ typedef struct {
     size_t                         slots;
     tollgate_cache                *cache;       /* NULL until first used */
     ngx_uint_t                     failed;      /* not made: verify uncached */
+    ngx_uint_t                     index;       /* in the main conf's */
 } ngx_http_tollgate_cache_t;
 
 
@@ -66,6 +99,8 @@ typedef struct {
     ngx_array_t                    verifiers;
     ngx_array_t                    caches;
     ngx_array_t                    variables;
+    ngx_array_t                    sources;
+    ngx_shm_zone_t                *zone;        /* with sources */
 } ngx_http_tollgate_main_conf_t;
 
 
@@ -98,6 +133,10 @@ typedef struct {
     ngx_http_complex_value_t      *token;       /* NULL: Authorization */
 
     ngx_array_t                   *jwks;        /* of ngx_str_t, as above */
+    ngx_array_t                   *key_requests; /* of ngx_str_t, as written */
+    time_t                         key_cache;
+    time_t                         key_interval;
+    ngx_array_t                   *sources;     /* key_requests, resolved */
     ngx_str_t                      issuer;
     ngx_array_t                   *audiences;
     time_t                         leeway;
@@ -116,6 +155,46 @@ typedef struct {
 #define NGX_HTTP_TOLLGATE_MISSING    1   /* no bearer credentials */
 #define NGX_HTTP_TOLLGATE_MALFORMED  2   /* Bearer without a b64token */
 #define NGX_HTTP_TOLLGATE_REJECTED   3
+#define NGX_HTTP_TOLLGATE_NO_KEYS    4   /* key requests have no keys yet */
+
+
+typedef struct ngx_http_tollgate_waiter_s  ngx_http_tollgate_waiter_t;
+typedef struct ngx_http_tollgate_fetch_s   ngx_http_tollgate_fetch_t;
+
+
+/*
+ * A worker's current verifier of a verifier with key requests, built from the
+ * key files and its sources' documents: replaced whole when a document
+ * changes, never edited; its caches go with it. "serial" numbers the builds in
+ * the worker (0: none), so a verdict can tell which keys it was made with.
+ */
+
+typedef struct {
+    tollgate_verifier             *verifier;    /* NULL: no keys yet */
+    tollgate_cache               **caches;      /* by cache index, on use */
+    ngx_uint_t                    *failed;      /* by cache index */
+    uint64_t                      *built;       /* each source's generation */
+    ngx_uint_t                     serial;
+    ngx_uint_t                     keys;
+} ngx_http_tollgate_live_t;
+
+
+/* a key request in a worker: its document, and its fetch from here */
+
+typedef struct {
+    ngx_http_tollgate_source_t    *source;
+    uint64_t                       generation;  /* of "jwks"; 0: none */
+    ngx_str_t                      jwks;        /* a copy from the zone */
+    ngx_uint_t                     lost;        /* its slot was given away */
+    ngx_http_tollgate_fetch_t     *fetch;       /* in flight from here */
+    ngx_queue_t                    waiters;
+} ngx_http_tollgate_held_t;
+
+
+/* why a fetch may start: a fetch starts only when the zone agrees */
+#define NGX_HTTP_TOLLGATE_FETCH_FIRST    0   /* no document yet */
+#define NGX_HTTP_TOLLGATE_FETCH_EXPIRED  1   /* auth_jwt_key_cache passed */
+#define NGX_HTTP_TOLLGATE_FETCH_EARLY    2   /* a token's key is unknown */
 
 
 /*
@@ -132,6 +211,9 @@ typedef struct {
     ngx_str_t                      token;
     ngx_table_elt_t               *header;
     ngx_str_t                      header_value;
+
+    ngx_uint_t                     serial;      /* of the keys, see live.c */
+    ngx_http_tollgate_waiter_t    *waiter;      /* kept across verdicts */
 
     ngx_uint_t                     outcome;
     tollgate_status                status;      /* REJECTED, MALFORMED */
@@ -158,17 +240,48 @@ ngx_int_t ngx_http_tollgate_read_key_file(ngx_conf_t *cf, ngx_str_t *name,
 tollgate_status ngx_http_tollgate_load_keys(ngx_array_t *jwks,
     tollgate_keyset **keys, ngx_int_t *file);
 
+/* ngx_http_tollgate_zone.c */
+char *ngx_http_tollgate_use_sources(ngx_conf_t *cf,
+    ngx_http_tollgate_loc_conf_t *tlcf);
+ngx_int_t ngx_http_tollgate_add_zone(ngx_conf_t *cf);
+void ngx_http_tollgate_attach_zone(ngx_http_tollgate_main_conf_t *tmcf);
+ngx_int_t ngx_http_tollgate_zone_pull(ngx_http_tollgate_held_t *held,
+    ngx_log_t *log);
+ngx_int_t ngx_http_tollgate_zone_claim(ngx_http_tollgate_source_t *s,
+    ngx_uint_t why);
+ngx_int_t ngx_http_tollgate_zone_store(ngx_http_tollgate_source_t *s,
+    u_char *jwks, size_t len);
+void ngx_http_tollgate_zone_fail(ngx_http_tollgate_source_t *s);
+void ngx_http_tollgate_zone_release(ngx_http_tollgate_source_t *s);
+time_t ngx_http_tollgate_zone_retry_after(ngx_http_tollgate_source_t *s);
+
+/* ngx_http_tollgate_fetch.c */
+ngx_int_t ngx_http_tollgate_init_fetch(ngx_conf_t *cf);
+ngx_uint_t ngx_http_tollgate_is_fetch(ngx_http_request_t *r);
+time_t ngx_http_tollgate_retry_after(ngx_http_tollgate_verifier_t *v);
+
+/* ngx_http_tollgate_live.c */
+ngx_int_t ngx_http_tollgate_init_worker(ngx_cycle_t *cycle);
+void ngx_http_tollgate_exit_worker(ngx_cycle_t *cycle);
+ngx_http_tollgate_held_t *ngx_http_tollgate_held(
+    ngx_http_tollgate_source_t *s);
+ngx_http_tollgate_live_t *ngx_http_tollgate_live(ngx_log_t *log,
+    ngx_http_tollgate_verifier_t *v);
+
 /* ngx_http_tollgate_verifier.c */
 char *ngx_http_tollgate_use_verifier(ngx_conf_t *cf,
     ngx_http_tollgate_loc_conf_t *tlcf);
 tollgate_status ngx_http_tollgate_verify(ngx_http_request_t *r,
-    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token,
-    tollgate_scratch *scratch, const tollgate_claims **claims);
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_http_tollgate_live_t *live,
+    ngx_str_t *token, tollgate_scratch *scratch,
+    const tollgate_claims **claims);
 
 /* ngx_http_tollgate_handler.c */
 ngx_int_t ngx_http_tollgate_init_handlers(ngx_conf_t *cf);
 ngx_int_t ngx_http_tollgate_current(ngx_http_request_t *r,
     ngx_http_tollgate_ctx_t **ctx);
+ngx_http_tollgate_ctx_t *ngx_http_tollgate_verdict(ngx_http_request_t *r,
+    ngx_http_tollgate_loc_conf_t *tlcf);
 const char *ngx_http_tollgate_status_name(ngx_http_tollgate_ctx_t *ctx);
 
 /* ngx_http_tollgate_variables.c */

@@ -22,6 +22,8 @@ static ngx_uint_t ngx_http_tollgate_same(ngx_http_tollgate_verifier_t *v,
     ngx_http_tollgate_loc_conf_t *tlcf);
 static ngx_uint_t ngx_http_tollgate_same_str(ngx_str_t *a, ngx_str_t *b);
 static ngx_uint_t ngx_http_tollgate_same_strs(ngx_array_t *a, ngx_array_t *b);
+static ngx_uint_t ngx_http_tollgate_same_sources(ngx_array_t *a,
+    ngx_array_t *b);
 static ngx_http_tollgate_verifier_t *ngx_http_tollgate_build(ngx_conf_t *cf,
     ngx_http_tollgate_loc_conf_t *tlcf);
 static ngx_int_t ngx_http_tollgate_scope_hint(ngx_conf_t *cf,
@@ -29,7 +31,12 @@ static ngx_int_t ngx_http_tollgate_scope_hint(ngx_conf_t *cf,
 static ngx_http_tollgate_cache_t *ngx_http_tollgate_use_cache(ngx_conf_t *cf,
     ngx_http_tollgate_verifier_t *v, size_t slots);
 static void ngx_http_tollgate_cleanup_verifier(void *data);
+static void ngx_http_tollgate_cleanup_policy(void *data);
 static void ngx_http_tollgate_cleanup_cache(void *data);
+static tollgate_status ngx_http_tollgate_verify_live(ngx_http_request_t *r,
+    ngx_http_tollgate_cache_t *tc, ngx_http_tollgate_live_t *live,
+    ngx_str_t *token, tollgate_scratch *scratch,
+    const tollgate_claims **claims);
 
 
 /*
@@ -63,6 +70,8 @@ ngx_http_tollgate_use_verifier(ngx_conf_t *cf,
             return NGX_CONF_ERROR;
         }
 
+        tlcf->verifier->index = tmcf->verifiers.nelts;
+
         v = ngx_array_push(&tmcf->verifiers);
         if (v == NULL) {
             return NGX_CONF_ERROR;
@@ -94,7 +103,22 @@ ngx_http_tollgate_same(ngx_http_tollgate_verifier_t *v,
            && ngx_http_tollgate_same_str(&v->type, &tlcf->type)
            && ngx_http_tollgate_same_strs(v->audiences, tlcf->audiences)
            && ngx_http_tollgate_same_strs(v->scopes, tlcf->scopes)
-           && ngx_http_tollgate_same_strs(v->jwks, tlcf->jwks);
+           && ngx_http_tollgate_same_strs(v->jwks, tlcf->jwks)
+           && ngx_http_tollgate_same_sources(v->sources, tlcf->sources);
+}
+
+
+/* key requests are made once per server, URI and timings: by address */
+
+static ngx_uint_t
+ngx_http_tollgate_same_sources(ngx_array_t *a, ngx_array_t *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    return a->nelts == b->nelts
+           && ngx_memcmp(a->elts, b->elts, a->nelts * a->size) == 0;
 }
 
 
@@ -164,10 +188,16 @@ ngx_http_tollgate_build(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
     v->leeway = tlcf->leeway;
     v->type = tlcf->type;
     v->scopes = tlcf->scopes;
+    v->sources = tlcf->sources;
 
     policy = NULL;
+    keys = NULL;
 
-    rc = ngx_http_tollgate_load_keys(tlcf->jwks, &keys, &file);
+    /* with key requests, the files' keys are checked here, used by workers */
+
+    rc = (tlcf->jwks == NULL) ? TOLLGATE_STATUS_OK
+                              : ngx_http_tollgate_load_keys(tlcf->jwks, &keys,
+                                                            &file);
 
     if (rc != TOLLGATE_STATUS_OK) {
         s = tlcf->jwks->elts;
@@ -227,6 +257,26 @@ ngx_http_tollgate_build(ngx_conf_t *cf, ngx_http_tollgate_loc_conf_t *tlcf)
     }
 
     mem = NULL;
+
+    if (rc == TOLLGATE_STATUS_OK && tlcf->sources) {
+        tollgate_keyset_free(keys);
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            tollgate_policy_free(policy);
+            return NULL;
+        }
+
+        cln->handler = ngx_http_tollgate_cleanup_policy;
+        cln->data = policy;
+        v->policy = policy;
+
+        if (ngx_http_tollgate_scope_hint(cf, v) != NGX_OK) {
+            return NULL;
+        }
+
+        return v;
+    }
 
     if (rc == TOLLGATE_STATUS_OK) {
         what = "auth_jwt";
@@ -332,6 +382,7 @@ ngx_http_tollgate_use_cache(ngx_conf_t *cf, ngx_http_tollgate_verifier_t *v,
 
     tc->verifier = v;
     tc->slots = slots;
+    tc->index = tmcf->caches.nelts;
 
     /* registered after its verifier's cleanup, so it runs first */
 
@@ -361,13 +412,19 @@ ngx_http_tollgate_use_cache(ngx_conf_t *cf, ngx_http_tollgate_verifier_t *v,
 
 tollgate_status
 ngx_http_tollgate_verify(ngx_http_request_t *r,
-    ngx_http_tollgate_loc_conf_t *tlcf, ngx_str_t *token,
-    tollgate_scratch *scratch, const tollgate_claims **claims)
+    ngx_http_tollgate_loc_conf_t *tlcf, ngx_http_tollgate_live_t *live,
+    ngx_str_t *token, tollgate_scratch *scratch,
+    const tollgate_claims **claims)
 {
     tollgate_status             rc;
     ngx_http_tollgate_cache_t  *tc;
 
     tc = tlcf->cache;
+
+    if (live) {
+        return ngx_http_tollgate_verify_live(r, tc, live, token, scratch,
+                                             claims);
+    }
 
     if (tc && tc->cache == NULL && !tc->failed) {
         rc = tollgate_cache_new(tc->verifier->verifier, tc->slots, &tc->cache);
@@ -396,12 +453,57 @@ ngx_http_tollgate_verify(ngx_http_request_t *r,
 }
 
 
+/*
+ * With key requests: the worker's current verifier, and its own caches, made
+ * on first use and freed with it (ngx_http_tollgate_live.c).
+ */
+
+static tollgate_status
+ngx_http_tollgate_verify_live(ngx_http_request_t *r,
+    ngx_http_tollgate_cache_t *tc, ngx_http_tollgate_live_t *live,
+    ngx_str_t *token, tollgate_scratch *scratch,
+    const tollgate_claims **claims)
+{
+    tollgate_status   rc;
+    tollgate_cache  **cache;
+
+    cache = tc ? &live->caches[tc->index] : NULL;
+
+    if (cache && *cache == NULL && !live->failed[tc->index]) {
+        rc = tollgate_cache_new(live->verifier, tc->slots, cache);
+
+        if (rc != TOLLGATE_STATUS_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "tollgate: no token cache of %uz slots: %s; "
+                          "verifying without", tc->slots,
+                          tollgate_status_str(rc));
+            live->failed[tc->index] = 1;
+        }
+    }
+
+    if (cache && *cache) {
+        return tollgate_verify_cached_in(*cache, token->data, token->len,
+                                         (int64_t) ngx_time(), scratch, claims);
+    }
+
+    return tollgate_verify_in(live->verifier, token->data, token->len,
+                              (int64_t) ngx_time(), scratch, claims);
+}
+
+
 /* on reload the old cycle's pool goes, and the keys are wiped with it */
 
 static void
 ngx_http_tollgate_cleanup_verifier(void *data)
 {
     tollgate_verifier_free(data);
+}
+
+
+static void
+ngx_http_tollgate_cleanup_policy(void *data)
+{
+    tollgate_policy_free(data);
 }
 
 

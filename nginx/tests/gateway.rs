@@ -525,7 +525,7 @@ fn nginx_t_refuses_auth_jwt_without_keys_and_bad_directives() {
     for (server, expected) in [
         (
             "auth_jwt \"api\"; location / { return 204; }",
-            "needs auth_jwt_key_file",
+            "needs auth_jwt_key_file or auth_jwt_key_request",
         ),
         (
             "auth_jwt \"a\\\"b\"; location / { return 204; }",

@@ -213,3 +213,128 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
     );
     assert!(total >= 700);
 }
+
+/// Polls `f` until it holds, for at most `seconds` (valgrind makes everything slow).
+fn eventually(seconds: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Key requests under valgrind: a cold start with the origin down, the first fetch, unknown
+/// kids, an early refresh, a subrequest that waits, a retired key, every kind of failed fetch,
+/// and clients that leave while their request waits for a fetch. Zero errors.
+#[test]
+fn key_requests_run_clean_under_valgrind() {
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let Some(valgrind) = valgrind() else { return };
+    let backend = Backend::start();
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    origin.set_mode(Mode::Down);
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_request /_jwks; auth_jwt_issuer {ISSUER};\n\
+         auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;\n\
+         proxy_set_header X-Sub $jwt_claim_sub;\n\
+         location = /_jwks {{ internal; proxy_pass {url}; proxy_read_timeout 2s; }}\n\
+         location / {{ proxy_pass http://127.0.0.1:{b}; }}\n\
+         location /ar/ {{ auth_jwt off; auth_request /_auth; proxy_pass http://127.0.0.1:{b}; }}\n\
+         location = /_auth {{ internal; auth_jwt \"api\"; auth_jwt_cache off; return 204; }}",
+        url = origin.url(),
+        b = backend.port
+    );
+    let mut gw = Gateway::configure_with(&module, &nginx, "valgrind-keys", &server, true);
+    let log = gw.dir.join("valgrind.log");
+    let log_arg = format!("--log-file={}", log.display());
+    gw.start_with(&[
+        valgrind,
+        "--error-exitcode=99",
+        "--leak-check=no",
+        "--track-origins=yes",
+        &log_arg,
+    ]);
+    let url = gw.url("/items");
+    let (r1, r2) = (rotating_token("r1"), rotating_token("r2"));
+    let status = |token: &str| get_bearer(&url, token).status;
+    let leave_while_waiting = |token: &str| {
+        use std::io::Write;
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+        let request =
+            format!("GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\r\n");
+        c.write_all(request.as_bytes()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+
+    // No keys yet: 503, a client leaving while it waits, then the origin comes up.
+    assert_eq!(status(&r1), 503);
+    origin.set_mode(Mode::Hang);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    leave_while_waiting(&r1);
+    origin.set_mode(Mode::Serve);
+    eventually(60, "the first set", || status(&r1) == 200);
+    assert_eq!(get(&url, &[]).status, 401);
+
+    // Unknown kids, then an early refresh that brings r2, through auth_request too.
+    for i in 0..20 {
+        assert_eq!(status(&rotating_token(&format!("x{i}"))), 401);
+    }
+    origin.set_jwks(&rotating_jwks(&["r1", "r2"]));
+    eventually(60, "r2 after a refresh", || status(&r2) == 200);
+    assert_eq!(get_bearer(&gw.url("/ar/x"), &r2).status, 200);
+
+    // r1 retired: refused after the refresh, cached or not.
+    origin.set_jwks(&rotating_jwks(&["r2"]));
+    eventually(60, "r1 refused", || status(&r1) == 401);
+
+    // Every failure keeps r2 working; an early refresh that hangs, and a client leaving it.
+    for mode in [
+        Mode::Status500,
+        Mode::Garbage,
+        Mode::TooLarge,
+        Mode::Down,
+        Mode::Hang,
+    ] {
+        origin.set_mode(mode);
+        for _ in 0..8 {
+            assert_eq!(status(&r2), 200, "{mode:?}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    leave_while_waiting(&rotating_token("y"));
+    assert_eq!(status(&r2), 200);
+    origin.set_mode(Mode::Serve);
+    origin.set_jwks(&rotating_jwks(&["r3"]));
+    eventually(60, "r3 after the failures", || {
+        status(&rotating_token("r3")) == 200
+    });
+
+    let error_log = gw.error_log();
+    gw.stop();
+    let report = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        report.contains("Memcheck") && report.contains("nginx"),
+        "valgrind ran nginx:\n{report}"
+    );
+    assert!(
+        report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
+        "valgrind found errors:\n{report}"
+    );
+    for path in [
+        "ended with its request",
+        "failed: HTTP 500",
+        "JWKS is not valid JSON",
+        "larger than 256 KiB",
+        "failed: HTTP 502",
+        "failed: HTTP 504",
+    ] {
+        assert!(
+            error_log.contains(path),
+            "the run went through \"{path}\":\n{error_log}"
+        );
+    }
+}

@@ -3,6 +3,9 @@
 //! configuration template, requests, and assertions on status and headers.
 #![allow(dead_code)]
 
+pub mod origin;
+pub use origin::*;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -261,6 +264,11 @@ pub fn mint_at(kid: &str, issuer: &str, audience: &str, scopes: &[&str], iat: u6
 
 /// A token with any header and claims, signed by `kid`.
 pub fn sign_raw(kid: &str, header: &Value, claims: &Value) -> String {
+    sign_raw_with(&ed_key(kid), header, claims)
+}
+
+/// A token with any header and claims, signed by `key`.
+pub fn sign_raw_with(key: &SigningKey, header: &Value, claims: &Value) -> String {
     let input = format!(
         "{}.{}",
         Base64UrlUnpadded::encode_string(header.to_string().as_bytes()),
@@ -268,7 +276,7 @@ pub fn sign_raw(kid: &str, header: &Value, claims: &Value) -> String {
     );
     format!(
         "{input}.{}",
-        Base64UrlUnpadded::encode_string(&ed_key(kid).sign(input.as_bytes()))
+        Base64UrlUnpadded::encode_string(&key.sign(input.as_bytes()))
     )
 }
 
@@ -298,17 +306,18 @@ pub struct Gateway {
     http: String,
     server: String,
     single_process: bool,
+    workers: usize,
     child: Option<Child>,
 }
 
 /// The `http {}` preamble: temp paths inside the test directory, logs at info.
-fn preamble(module: &Path, dir: &Path, single_process: bool) -> String {
+fn preamble(module: &Path, dir: &Path, single_process: bool, workers: usize) -> String {
     let d = dir.display();
     format!(
         "load_module {module};\n\
          daemon off;\n\
          {master}\
-         worker_processes 1;\n\
+         worker_processes {workers};\n\
          error_log {d}/error.log info;\n\
          pid {d}/nginx.pid;\n\
          events {{ worker_connections 512; }}\n",
@@ -354,6 +363,7 @@ impl Gateway {
             http: String::new(),
             server: server.into(),
             single_process,
+            workers: 1,
             child: None,
         };
         gateway.write_config();
@@ -363,6 +373,13 @@ impl Gateway {
     /// Adds `http {}` directives (with `{dir}` filled in) before the server block.
     pub fn with_http(mut self, http: &str) -> Self {
         self.http = http.to_string();
+        self.write_config();
+        self
+    }
+
+    /// Runs `workers` worker processes instead of one.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
         self.write_config();
         self
     }
@@ -377,7 +394,7 @@ impl Gateway {
         };
         let conf = format!(
             "{}{}",
-            preamble(&self.module, dir, self.single_process),
+            preamble(&self.module, dir, self.single_process, self.workers),
             http_block(
                 dir,
                 &format!(

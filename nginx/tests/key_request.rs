@@ -1,0 +1,553 @@
+//! Remote key sets (`auth_jwt_key_request`): nginx fetches the key set with a subrequest from a
+//! JWKS origin that counts its fetches and fails on demand; keys follow the origin without a
+//! reload, workers share one fetch, failures keep the last good set. One behaviour per test.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tollgate_nginx_tests::*;
+
+/// A gateway whose keys come from `/_jwks`, proxied to the origin; `{extra}` adds directives.
+fn server(origin: &Origin, backend: u16, extra: &str) -> String {
+    format!(
+        "auth_jwt \"api\";\n\
+         auth_jwt_key_request /_jwks;\n\
+         auth_jwt_issuer {ISSUER}; auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         {extra}\n\
+         add_header X-Jwt-Status $jwt_status always;\n\
+         location = /_jwks {{ internal; proxy_pass {url};\n\
+             proxy_connect_timeout 1s; proxy_read_timeout 1s; }}\n\
+         location / {{ proxy_pass http://127.0.0.1:{backend}; }}",
+        url = origin.url()
+    )
+}
+
+struct Env {
+    origin: Origin,
+    _backend: Backend,
+    gateway: Gateway,
+}
+
+/// An origin publishing `kids`, a backend, and a started gateway with `extra` directives.
+fn env(name: &str, kids: &[&str], extra: &str, workers: usize) -> Option<Env> {
+    env_with(name, kids, extra, workers, |_| {})
+}
+
+fn env_with(
+    name: &str,
+    kids: &[&str],
+    extra: &str,
+    workers: usize,
+    before_start: impl FnOnce(&Origin),
+) -> Option<Env> {
+    let (module, nginx) = nginx_and_module()?;
+    let origin = Origin::start(&rotating_jwks(kids));
+    let backend = Backend::start();
+    before_start(&origin);
+    let mut gateway =
+        Gateway::configure(&module, &nginx, name, &server(&origin, backend.port, extra))
+            .with_workers(workers);
+    gateway.start();
+    Some(Env {
+        origin,
+        _backend: backend,
+        gateway,
+    })
+}
+
+impl Env {
+    fn get(&self, token: &str) -> Reply {
+        get_bearer(&self.gateway.url("/items"), token)
+    }
+
+    fn status(&self, token: &str) -> u16 {
+        self.get(token).status
+    }
+}
+
+/// Polls `f` until it holds, for at most `seconds`.
+fn eventually(seconds: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !f() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn jwt_status(r: &Reply) -> &str {
+    r.header("X-Jwt-Status").unwrap_or("")
+}
+
+#[test]
+fn the_first_request_waits_for_the_first_fetch_and_verifies() {
+    let Some(e) = env("kr-first", &["r1"], "", 1) else {
+        return;
+    };
+    let r = e.get(&rotating_token("r1"));
+    assert_eq!(r.status, 200, "{}", e.gateway.error_log());
+    assert_eq!(jwt_status(&r), "ok");
+    assert_eq!(e.origin.fetches(), 1);
+    assert!(
+        e.gateway.error_log().contains(
+            "tollgate: key request \"/_jwks\": HTTP 200, 1 keys loaded, 0 skipped: the key set changed"
+        ),
+        "the change is logged at notice with the URI, the status and the count:\n{}",
+        e.gateway.error_log()
+    );
+    let jwks: serde_json::Value = serde_json::from_str(&rotating_jwks(&["r1"])).unwrap();
+    let x = jwks["keys"][0]["x"].as_str().unwrap();
+    assert!(!e.gateway.error_log().contains(x), "never a key");
+}
+
+#[test]
+fn a_key_added_at_the_origin_verifies_after_one_refresh_without_reload() {
+    let Some(e) = env("kr-added", &["r1"], "auth_jwt_key_refresh_interval 1s;", 1) else {
+        return;
+    };
+    assert_eq!(e.status(&rotating_token("r1")), 200);
+    e.origin.set_jwks(&rotating_jwks(&["r1", "r2"]));
+    // Within the interval of the first fetch an unknown key is refused at once...
+    let r = e.get(&rotating_token("r2"));
+    assert_eq!((r.status, jwt_status(&r)), (401, "unknown_key"));
+    assert_eq!(e.origin.fetches(), 1, "no fetch within the interval");
+    std::thread::sleep(Duration::from_millis(1100));
+    // ...after it, the token with the new key starts an early refresh and waits for it.
+    let r = e.get(&rotating_token("r2"));
+    assert_eq!(r.status, 200, "{}", e.gateway.error_log());
+    assert_eq!(e.origin.fetches(), 2, "one refresh");
+    assert_eq!(e.status(&rotating_token("r1")), 200, "the old key stays");
+    assert!(
+        !e.gateway.error_log().contains("reconfiguring"),
+        "no reload"
+    );
+}
+
+#[test]
+fn a_retired_keys_tokens_are_refused_after_the_refresh_even_when_cached() {
+    let Some(e) = env(
+        "kr-retired",
+        &["r1", "r2"],
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+        1,
+    ) else {
+        return;
+    };
+    let old = rotating_token("r1");
+    // Verified, then answered from the token cache.
+    assert_eq!(e.status(&old), 200);
+    assert_eq!(e.status(&old), 200);
+    e.origin.set_jwks(&rotating_jwks(&["r2"]));
+    eventually(10, "the retired key's token is refused", || {
+        e.status(&old) == 401
+    });
+    let r = e.get(&old);
+    assert_eq!((r.status, jwt_status(&r)), (401, "unknown_key"));
+    assert_eq!(e.status(&rotating_token("r2")), 200);
+}
+
+#[test]
+fn a_thousand_random_kids_cause_at_most_two_fetches_across_four_workers() {
+    let Some(e) = env("kr-random", &["r1"], "", 4) else {
+        return;
+    };
+    assert_eq!(e.status(&rotating_token("r1")), 200);
+    for i in 0..1000 {
+        let r = e.get(&rotating_token(&format!("random-{i}")));
+        assert_eq!(
+            (r.status, jwt_status(&r)),
+            (401, "unknown_key"),
+            "request {i}"
+        );
+    }
+    assert!(e.origin.fetches() <= 2, "{} fetches", e.origin.fetches());
+}
+
+#[test]
+fn four_workers_make_one_fetch_per_interval() {
+    let Some(e) = env(
+        "kr-workers",
+        &["r1"],
+        "auth_jwt_key_cache 2s; auth_jwt_key_refresh_interval 1s;",
+        4,
+    ) else {
+        return;
+    };
+    let url = e.gateway.url("/items");
+    let token = rotating_token("r1");
+    let (stop, sent, failed) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let start = Instant::now();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, token) = (url.clone(), token.clone());
+            let (stop, sent, failed) = (stop.clone(), sent.clone(), failed.clone());
+            std::thread::spawn(move || {
+                // A connection per request, so the requests spread over the workers.
+                let agent = ureq::Agent::new_with_config(
+                    ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .max_idle_connections(0)
+                        .build(),
+                );
+                while !stop.load(Ordering::SeqCst) {
+                    let ok = agent
+                        .get(&url)
+                        .header("Authorization", format!("Bearer {token}"))
+                        .call()
+                        .map(|r| r.status() == 200)
+                        .unwrap_or(false);
+                    sent.fetch_add(1, Ordering::SeqCst);
+                    if !ok {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(6));
+    stop.store(true, Ordering::SeqCst);
+    for t in threads {
+        t.join().unwrap();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (sent, failed) = (sent.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
+    assert_eq!(failed, 0, "{failed} of {sent} failed");
+    // The first fetch, then one per 2 s: four workers fetching alone would make four times that.
+    let most = 2 + (seconds / 2.0).ceil() as usize;
+    assert!(
+        e.origin.fetches() <= most,
+        "{} fetches in {seconds:.1} s (at most {most})",
+        e.origin.fetches()
+    );
+    let log = e.gateway.error_log();
+    let workers: std::collections::HashSet<&str> = log
+        .lines()
+        .filter(|l| l.contains("keys in use from key requests"))
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .collect();
+    assert!(
+        workers.len() >= 2,
+        "several workers used the one fetched set: {workers:?}"
+    );
+}
+
+#[test]
+fn a_failing_origin_leaves_the_old_keys_working() {
+    let Some(e) = env(
+        "kr-failing",
+        &["r1"],
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+        1,
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(e.status(&token), 200);
+    let cases = [
+        (Mode::Down, "HTTP 502"),
+        (Mode::Status500, "HTTP 500: the status is not 200"),
+        (Mode::Garbage, "HTTP 200: JWKS is not valid JSON, jwks_json"),
+        (Mode::TooLarge, "the key set is larger than 256 KiB"),
+        (Mode::Hang, "HTTP 504"),
+    ];
+    for (mode, reason) in cases {
+        e.origin.set_mode(mode);
+        let failures = |log: &str| {
+            log.lines()
+                .filter(|l| l.contains("[warn]") && l.contains(reason))
+                .count()
+        };
+        eventually(15, &format!("a failed fetch logged for {mode:?}"), || {
+            assert_eq!(e.status(&token), 200, "{mode:?}: {}", e.gateway.error_log());
+            failures(&e.gateway.error_log()) > 0
+        });
+        assert!(
+            e.gateway.error_log().contains("the keys in use stay"),
+            "{mode:?}"
+        );
+        for _ in 0..5 {
+            assert_eq!(e.status(&token), 200, "{mode:?}");
+        }
+    }
+    // A key set of keys that verify nothing: an X25519 key is for key agreement.
+    e.origin.set_mode(Mode::Serve);
+    e.origin.set_jwks(
+        r#"{"keys":[{"kty":"OKP","crv":"X25519","kid":"enc","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}]}"#,
+    );
+    eventually(15, "a set without a usable key is a failure", || {
+        assert_eq!(e.status(&token), 200, "{}", e.gateway.error_log());
+        e.gateway.error_log().contains("HTTP 200: no usable key")
+    });
+    e.origin.set_jwks(&rotating_jwks(&["r2"]));
+    eventually(15, "the origin recovers and its new set is used", || {
+        e.status(&rotating_token("r2")) == 200
+    });
+    let log = e.gateway.error_log();
+    assert!(!log.contains("[alert]") && !log.contains("[crit]"), "{log}");
+}
+
+#[test]
+fn a_cold_start_with_the_origin_down_is_503_with_retry_after_then_recovers() {
+    let Some(e) = env_with(
+        "kr-cold",
+        &["r1"],
+        "auth_jwt_key_cache 10s; auth_jwt_key_refresh_interval 1s;",
+        1,
+        |o| o.set_mode(Mode::Down),
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    let r = e.get(&token);
+    assert_eq!(r.status, 503, "{}", e.gateway.error_log());
+    assert_eq!(jwt_status(&r), "keys_unavailable");
+    let retry: u64 = r
+        .header("Retry-After")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&retry), "Retry-After: {retry}");
+    assert!(
+        r.header("WWW-Authenticate").is_none(),
+        "not the token's fault"
+    );
+    assert!(
+        e.gateway
+            .error_log()
+            .contains("key request \"/_jwks\" failed: HTTP 502"),
+        "{}",
+        e.gateway.error_log()
+    );
+    e.origin.set_mode(Mode::Serve);
+    eventually(20, "the gateway recovers", || e.status(&token) == 200);
+}
+
+#[test]
+fn a_request_without_a_token_is_401_even_without_keys() {
+    let Some(e) = env_with("kr-none", &["r1"], "", 1, |o| o.set_mode(Mode::Down)) else {
+        return;
+    };
+    let r = get(&e.gateway.url("/items"), &[]);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("WWW-Authenticate"), Some("Bearer realm=\"api\""));
+}
+
+#[test]
+fn the_fetch_carries_none_of_the_clients_request() {
+    let Some(e) = env("kr-headers", &["r1"], "", 1) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    let r = get(
+        &e.gateway.url("/items?x=1"),
+        &[
+            ("Authorization", &format!("Bearer {token}")),
+            ("Cookie", "session=secret"),
+            ("Range", "bytes=0-1"),
+            ("If-None-Match", "\"abc\""),
+            ("X-Forwarded-For", "10.0.0.1"),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    let heads = e.origin.heads();
+    assert_eq!(heads.len(), 1);
+    let head = heads[0].to_ascii_lowercase();
+    assert!(head.starts_with("get /jwks http/1."), "{head}");
+    for leaked in [
+        "authorization",
+        "cookie",
+        "range",
+        "if-none-match",
+        "x-forwarded-for",
+        token.as_str(),
+    ] {
+        assert!(
+            !head.contains(&leaked.to_ascii_lowercase()),
+            "{leaked} reached the origin: {head}"
+        );
+    }
+}
+
+#[test]
+fn a_client_leaving_during_the_first_fetch_does_not_wedge_it() {
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    origin.set_mode(Mode::Hang);
+    // Left alone, the hanging fetch would hold the first fetch for 10 s: longer than a request
+    // waits for keys.
+    let server = server(&origin, backend.port, "")
+        .replace("proxy_read_timeout 1s;", "proxy_read_timeout 10s;");
+    let mut gw = Gateway::configure(&module, &nginx, "kr-abort", &server);
+    gw.start();
+    let token = rotating_token("r1");
+    {
+        use std::io::Write;
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+        c.write_all(
+            format!("GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    origin.set_mode(Mode::Serve);
+    eventually(5, "the abandoned fetch is logged", || {
+        gw.error_log().contains("ended with its request")
+    });
+    let started = Instant::now();
+    assert_eq!(
+        get_bearer(&gw.url("/items"), &token).status,
+        200,
+        "{}",
+        gw.error_log()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "a new fetch at once, not the old one's timeout"
+    );
+}
+
+#[test]
+fn a_reload_with_the_origin_down_keeps_the_fetched_keys() {
+    let Some(e) = env("kr-reload", &["r1"], "", 2) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(e.status(&token), 200);
+    e.origin.set_mode(Mode::Down);
+    e.gateway.reload();
+    eventually(10, "the new workers run", || {
+        e.gateway
+            .error_log()
+            .matches("start worker process")
+            .count()
+            >= 4
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..20 {
+        assert_eq!(e.status(&token), 200, "{}", e.gateway.error_log());
+    }
+}
+
+#[test]
+fn key_requests_and_key_files_merge() {
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    let extra = "auth_jwt_key_file {dir}/files.json;";
+    let mut gw = Gateway::configure(
+        &module,
+        &nginx,
+        "kr-merge",
+        &server(&origin, backend.port, extra),
+    );
+    std::fs::write(gw.dir.join("files.json"), jwks_of(&["k1"])).unwrap();
+    gw.start();
+    let url = gw.url("/items");
+    assert_eq!(get_bearer(&url, &rotating_token("r1")).status, 200);
+    assert_eq!(
+        get_bearer(&url, &token_with(&serde_json::json!({}))).status,
+        200
+    );
+}
+
+#[test]
+fn nginx_t_refuses_bad_key_request_configurations() {
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let cases = [
+        (
+            "auth_jwt \"api\"; auth_jwt_key_request jwks;",
+            "auth_jwt_key_request \"jwks\" is not a URI starting with \"/\"",
+        ),
+        (
+            "auth_jwt \"api\"; auth_jwt_key_request /_jwks; auth_jwt_key_cache 10s; auth_jwt_key_refresh_interval 1m;",
+            "auth_jwt_key_refresh_interval (60s) exceeds auth_jwt_key_cache (10s)",
+        ),
+        (
+            "auth_jwt \"api\"; auth_jwt_key_request /_jwks; auth_jwt_key_cache 0;",
+            "\"auth_jwt_key_cache\" of \"0\" is not a time of at least 1s",
+        ),
+        (
+            "auth_jwt \"api\"; auth_jwt_key_request /_jwks; auth_jwt_key_refresh_interval x;",
+            "\"auth_jwt_key_refresh_interval\" of \"x\" is not a time of at least 1s",
+        ),
+        (
+            "auth_jwt \"api\";",
+            "needs auth_jwt_key_file or auth_jwt_key_request",
+        ),
+    ];
+    for (server, message) in cases {
+        let gw = Gateway::configure(
+            &module,
+            &nginx,
+            "kr-conf",
+            &format!("{server}\nlocation / {{ return 204; }}"),
+        );
+        let (ok, out) = gw.test_config();
+        assert!(!ok, "accepted: {server}");
+        assert!(out.contains(message), "{server}: {out}");
+    }
+}
+
+#[test]
+fn a_key_location_with_proxy_cache_serves_the_set_from_its_cache() {
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    let server = server(
+        &origin,
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    )
+    .replace(
+        "proxy_read_timeout 1s;",
+        "proxy_read_timeout 1s; proxy_cache jwks; proxy_cache_valid 200 1m;",
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "kr-cache", &server)
+        .with_http("proxy_cache_path {dir}/jwks keys_zone=jwks:1m;");
+    gw.start();
+    let url = gw.url("/items");
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&url, &token).status, 200);
+    // Refreshes after the key cache time are answered from nginx's cache, a file.
+    origin.set_mode(Mode::Down);
+    eventually(10, "a refresh answered by the cache", || {
+        assert_eq!(get_bearer(&url, &token).status, 200);
+        gw.error_log().contains("HTTP 200, unchanged")
+    });
+    assert_eq!(origin.fetches(), 1);
+    assert!(!gw.error_log().contains("failed"), "{}", gw.error_log());
+}
+
+#[test]
+fn repeated_key_requests_merge_their_sets() {
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let (a, b) = (
+        Origin::start(&rotating_jwks(&["ra"])),
+        Origin::start(&rotating_jwks(&["rb"])),
+    );
+    let server = format!(
+        "{}\nauth_jwt_key_request /_jwks_b;\n\
+         location = /_jwks_b {{ internal; proxy_pass {}; }}",
+        server(&a, backend.port, ""),
+        b.url()
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "kr-two", &server);
+    gw.start();
+    let url = gw.url("/items");
+    assert_eq!(get_bearer(&url, &rotating_token("ra")).status, 200);
+    assert_eq!(get_bearer(&url, &rotating_token("rb")).status, 200);
+    assert_eq!((a.fetches(), b.fetches()), (1, 1));
+}

@@ -51,6 +51,13 @@ pub struct LimitsConfig {
     pub max_connections: usize,
     /// Client authentications waiting for an Argon2 slot; beyond it, 503.
     pub max_queued_verifications: usize,
+    /// Open connections from one peer (an IPv4 address or an IPv6 /64); beyond it, 503.
+    /// Default: a quarter of `max_connections`. Behind a proxy every client is the proxy: raise
+    /// it to `max_connections`.
+    pub max_connections_per_peer: Option<usize>,
+    /// Client authentications one peer may have running or waiting for Argon2; beyond it, 503.
+    /// Default: half of `max_queued_verifications` (at least 1).
+    pub max_verifications_per_peer: Option<usize>,
 }
 
 impl Default for LimitsConfig {
@@ -62,6 +69,8 @@ impl Default for LimitsConfig {
             shutdown_seconds: 5,
             max_connections: 512,
             max_queued_verifications: 32,
+            max_connections_per_peer: None,
+            max_verifications_per_peer: None,
         }
     }
 }
@@ -174,6 +183,8 @@ pub struct Limits {
     pub shutdown_timeout: Duration,
     pub max_connections: usize,
     pub max_queued_verifications: usize,
+    pub max_connections_per_peer: usize,
+    pub max_verifications_per_peer: usize,
 }
 
 impl Default for Limits {
@@ -203,6 +214,24 @@ impl Limits {
                 "must be at most 4096",
             ));
         }
+        let max_connections_per_peer = c
+            .max_connections_per_peer
+            .unwrap_or(c.max_connections.div_ceil(4));
+        if !(1..=c.max_connections).contains(&max_connections_per_peer) {
+            return Err(err(
+                "limits.max_connections_per_peer",
+                "must be between 1 and max_connections",
+            ));
+        }
+        let max_verifications_per_peer = c
+            .max_verifications_per_peer
+            .unwrap_or((c.max_queued_verifications / 2).max(1));
+        if max_verifications_per_peer == 0 {
+            return Err(err(
+                "limits.max_verifications_per_peer",
+                "must be at least 1",
+            ));
+        }
         Ok(Limits {
             header_timeout: seconds("header_timeout_seconds", c.header_timeout_seconds, 3600)?,
             body_timeout: seconds("body_timeout_seconds", c.body_timeout_seconds, 3600)?,
@@ -210,6 +239,8 @@ impl Limits {
             shutdown_timeout: seconds("shutdown_seconds", c.shutdown_seconds, 60)?,
             max_connections: c.max_connections,
             max_queued_verifications: c.max_queued_verifications,
+            max_connections_per_peer,
+            max_verifications_per_peer,
         })
     }
 }

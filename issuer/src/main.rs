@@ -355,8 +355,7 @@ fn reload(path: &Path, running: &Running) {
     if was.listen != now.listen || was.workers != now.workers || was.limits != now.limits {
         tracing::warn!("listen, workers and [limits] change only with a restart");
     }
-    let issuer = Arc::new(Issuer::new(config));
-    running.replace(issuer.clone());
+    let issuer = running.replace(config);
     log_configuration("reloaded", running.addr(), &issuer);
 }
 

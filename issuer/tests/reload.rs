@@ -433,7 +433,7 @@ fn reloads_racing_requests_never_mix_two_configurations() {
         .collect();
     for i in 0..40 {
         let next = if i % 2 == 0 { &b } else { &a };
-        s.running().replace(common::issuer(next));
+        s.running().replace(common::config(next));
         std::thread::sleep(Duration::from_millis(10));
     }
     running.store(false, Ordering::SeqCst);

@@ -1,7 +1,6 @@
 //! The token endpoint (RFC 6749 §4.4, §5), the JWKS and the RFC 8414 metadata: what the issuer
 //! answers to a request that HTTP has already framed and bounded (see `server`).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -334,27 +333,10 @@ impl Issuer {
     }
 }
 
-/// The Argon2 parameters most clients' hashes use (the first client's among equals): an unknown
-/// client then costs what a known one most likely costs. Without clients, the OWASP defaults.
+/// The Argon2 parameters most clients' hashes use: an unknown client then costs what a known
+/// one most likely costs.
 fn decoy_params(clients: &[Client]) -> argon2::Params {
-    let mut counts: HashMap<(u32, u32, u32), (usize, usize)> = HashMap::new();
-    let mut params = Vec::new();
-    for (i, c) in clients.iter().enumerate() {
-        if let Some(p) = secrets::params_of(&c.secret_hash) {
-            let key = (p.m_cost(), p.t_cost(), p.p_cost());
-            let entry = counts.entry(key).or_insert((0, i));
-            entry.0 += 1;
-            params.push((key, p));
-        }
-    }
-    params
-        .into_iter()
-        .max_by_key(|(key, _)| {
-            let (count, first) = counts[key];
-            (count, std::cmp::Reverse(first))
-        })
-        .map(|(_, p)| p)
-        .unwrap_or_default()
+    secrets::usual_params(clients.iter().map(|c| c.secret_hash.as_str()))
 }
 
 /// The granted scopes: a subset of the client's, or its defaults (RFC 6749 §3.3).

@@ -96,6 +96,21 @@ pub fn decoy_hash(params: Params) -> String {
         .to_string()
 }
 
+/// The Argon2 parameters most of `hashes` use (the first among equals); without any, the
+/// OWASP defaults. The decoy for unknown clients is made with them.
+pub fn usual_params<'a>(hashes: impl Iterator<Item = &'a str>) -> Params {
+    let all: Vec<Params> = hashes.filter_map(params_of).collect();
+    let key = |p: &Params| (p.m_cost(), p.t_cost(), p.p_cost());
+    let mut best: Option<(usize, &Params)> = None;
+    for p in &all {
+        let count = all.iter().filter(|q| key(q) == key(p)).count();
+        if best.is_none_or(|(most, _)| count > most) {
+            best = Some((count, p));
+        }
+    }
+    best.map(|(_, p)| p.clone()).unwrap_or_default()
+}
+
 /// The parameters of a PHC string, if it has valid ones.
 pub fn params_of(phc: &str) -> Option<Params> {
     PasswordHash::new(phc)

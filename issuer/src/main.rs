@@ -281,11 +281,21 @@ fn hash_secret(secret: Option<String>, generate: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The most read from standard input: a token is at most `tollgate::MAX_TOKEN_LEN` bytes, a
+/// secret far less; the rest is room for a `Bearer ` prefix and whitespace.
+const MAX_STDIN: usize = 64 * 1024;
+
 fn read_stdin() -> Result<String, Failure> {
     let mut text = String::new();
     std::io::stdin()
+        .take(MAX_STDIN as u64 + 1)
         .read_to_string(&mut text)
         .map_err(|e| usage(format!("tollgate: cannot read standard input: {e}")))?;
+    if text.len() > MAX_STDIN {
+        return Err(usage(format!(
+            "tollgate: standard input is longer than {MAX_STDIN} bytes"
+        )));
+    }
     Ok(text.trim().to_string())
 }
 
@@ -499,14 +509,11 @@ fn inspect(token: Option<String>) -> Result<(), Failure> {
     let header = decode(header, "header")?;
     let claims = decode(payload, "payload")?;
     println!("UNVERIFIED: nothing below has been checked; use `tollgate verify` to trust it.");
-    println!(
-        "header: {}",
-        serde_json::to_string_pretty(&header).expect("JSON")
-    );
-    println!(
-        "claims: {}",
-        serde_json::to_string_pretty(&claims).expect("JSON")
-    );
+    let shown = |v: &serde_json::Value| {
+        explain::terminal_safe_json(&serde_json::to_string_pretty(v).expect("JSON"))
+    };
+    println!("header: {}", shown(&header));
+    println!("claims: {}", shown(&claims));
     Ok(())
 }
 
@@ -543,7 +550,7 @@ fn verify(jwks_path: &Path, flags: &Flags, token: Option<String>) -> Result<(), 
     let mut scratch = Box::new(Scratch::new());
     match verifier.verify(token.as_bytes(), flags.now, &mut scratch) {
         Ok(claims) => {
-            println!("{}", claims.payload_json());
+            println!("{}", explain::terminal_safe_json(claims.payload_json()));
             Ok(())
         }
         Err(e) => {

@@ -365,6 +365,17 @@ fn reload(path: &Path, running: &Running) {
     if was.listen != now.listen || was.workers != now.workers || was.limits != now.limits {
         tracing::warn!("listen, workers and [limits] change only with a restart");
     }
+    for (i, key) in now.keys.iter().enumerate() {
+        let before = was.keys.iter().find(|k| k.kid() == key.kid());
+        if before.is_some_and(|before| !before.same_key(key)) {
+            tracing::warn!(
+                "keys[{i}]: the key with kid {:?} changed but its kid did not: gateways holding \
+                 the old JWKS reject the new tokens and the old tokens stop verifying where the \
+                 new one is fetched; rotate with a new kid (README, \"Reload and key rotation\")",
+                key.kid()
+            );
+        }
+    }
     let issuer = running.replace(config);
     log_configuration("reloaded", running.addr(), &issuer);
 }

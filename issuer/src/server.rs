@@ -239,7 +239,7 @@ async fn refuse(stream: TcpStream, permit: tokio::sync::OwnedSemaphorePermit) {
     let body = r#"{"error":"temporarily_unavailable","error_description":"too many connections"}"#;
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         Cache-Control: no-store\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.writable()).await;

@@ -63,6 +63,7 @@ fn slow_bodies_get_408_and_hold_up_nobody() {
 }
 
 /// A header that never finishes: 408 at the header deadline (RFC 9110 §15.5.9), then close.
+/// Its body is whole JSON per RFC 6749 §5.2 (a hand-counted length once cut it two bytes short).
 #[test]
 fn a_slow_header_gets_408() {
     let s = start();
@@ -71,6 +72,8 @@ fn a_slow_header_gets_408() {
     let started = Instant::now();
     let r = c.reply().expect("408");
     assert_eq!(r.status, 408);
+    assert_eq!(r.header("Cache-Control"), Some("no-store"), "RFC 6749 §5.2");
+    assert_eq!(r.json()["error"], "invalid_request");
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(c.closes_within(Duration::from_secs(3)));
 }
@@ -351,14 +354,17 @@ fn one_peer_cannot_hold_every_connection() {
     let mut other = s.connect_from([127, 0, 0, 2]);
     other.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(other.reply().map(|r| r.status), Some(200), "another peer");
-    let refused: Vec<Option<u16>> = more
+    let refused: Vec<Option<(u16, Option<String>)>> = more
         .into_iter()
-        .map(|mut c| c.reply().map(|r| r.status))
+        .map(|mut c| {
+            c.reply()
+                .map(|r| (r.status, r.header("Cache-Control").map(str::to_string)))
+        })
         .collect();
     assert_eq!(
         refused,
-        [Some(503); 12],
-        "a quarter of 16 connections for one peer"
+        vec![Some((503, Some("no-store".to_string()))); 12],
+        "a quarter of 16 connections for one peer, refused per RFC 6749 §5.2"
     );
 }
 

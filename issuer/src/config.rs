@@ -51,6 +51,13 @@ pub struct LimitsConfig {
     pub max_connections: usize,
     /// Client authentications waiting for an Argon2 slot; beyond it, 503.
     pub max_queued_verifications: usize,
+    /// Open connections from one peer (an IPv4 address or an IPv6 /64); beyond it, 503.
+    /// Default: a quarter of `max_connections`. Behind a proxy every client is the proxy: raise
+    /// it to `max_connections`.
+    pub max_connections_per_peer: Option<usize>,
+    /// Client authentications one peer may have running or waiting for Argon2; beyond it, 503.
+    /// Default: half of `max_queued_verifications` (at least 1).
+    pub max_verifications_per_peer: Option<usize>,
 }
 
 impl Default for LimitsConfig {
@@ -62,6 +69,8 @@ impl Default for LimitsConfig {
             shutdown_seconds: 5,
             max_connections: 512,
             max_queued_verifications: 32,
+            max_connections_per_peer: None,
+            max_verifications_per_peer: None,
         }
     }
 }
@@ -174,6 +183,8 @@ pub struct Limits {
     pub shutdown_timeout: Duration,
     pub max_connections: usize,
     pub max_queued_verifications: usize,
+    pub max_connections_per_peer: usize,
+    pub max_verifications_per_peer: usize,
 }
 
 impl Default for Limits {
@@ -203,6 +214,24 @@ impl Limits {
                 "must be at most 4096",
             ));
         }
+        let max_connections_per_peer = c
+            .max_connections_per_peer
+            .unwrap_or(c.max_connections.div_ceil(4));
+        if !(1..=c.max_connections).contains(&max_connections_per_peer) {
+            return Err(err(
+                "limits.max_connections_per_peer",
+                "must be between 1 and max_connections",
+            ));
+        }
+        let max_verifications_per_peer = c
+            .max_verifications_per_peer
+            .unwrap_or((c.max_queued_verifications / 2).max(1));
+        if max_verifications_per_peer == 0 {
+            return Err(err(
+                "limits.max_verifications_per_peer",
+                "must be at least 1",
+            ));
+        }
         Ok(Limits {
             header_timeout: seconds("header_timeout_seconds", c.header_timeout_seconds, 3600)?,
             body_timeout: seconds("body_timeout_seconds", c.body_timeout_seconds, 3600)?,
@@ -210,6 +239,8 @@ impl Limits {
             shutdown_timeout: seconds("shutdown_seconds", c.shutdown_seconds, 60)?,
             max_connections: c.max_connections,
             max_queued_verifications: c.max_queued_verifications,
+            max_connections_per_peer,
+            max_verifications_per_peer,
         })
     }
 }
@@ -235,13 +266,22 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::from_toml(&text, base)
+        let mut config = Self::from_toml(&text, base)?;
+        let inline = toml::from_str::<ConfigFile>(&text)
+            .is_ok_and(|f| f.keys.iter().any(|k| k.private_key.is_some()));
+        if let Some(mode) = readable_by_others(path).filter(|_| inline) {
+            config.warnings.push(format!(
+                "{} holds a private key inline and is readable by other users (mode {mode:03o}): \
+                 chmod 600 it",
+                path.display()
+            ));
+        }
+        Ok(config)
     }
 
     /// Parses and validates TOML text; key files are relative to `base`.
     pub fn from_toml(text: &str, base: &Path) -> Result<Self, ConfigError> {
-        let file: ConfigFile =
-            toml::from_str(text).map_err(|e| err("", e.to_string().trim_end().to_string()))?;
+        let file: ConfigFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         Self::validate(file, base)
     }
 
@@ -263,6 +303,7 @@ impl Config {
         }
 
         let mut keys = Vec::new();
+        let mut key_warnings = Vec::new();
         let mut kids = HashSet::new();
         for (i, k) in file.keys.iter().enumerate() {
             let field = |name: &str| format!("keys[{i}].{name}");
@@ -272,6 +313,13 @@ impl Config {
             let key = match (&k.private_key_file, &k.private_key) {
                 (Some(path), None) => {
                     let path = base.join(path);
+                    if let Some(mode) = readable_by_others(&path) {
+                        key_warnings.push(format!(
+                            "{}: {} is readable by other users (mode {mode:03o}): chmod 600 it",
+                            field("private_key_file"),
+                            path.display()
+                        ));
+                    }
                     let text = std::fs::read_to_string(&path).map_err(|e| {
                         err(
                             field("private_key_file"),
@@ -312,7 +360,7 @@ impl Config {
         };
 
         let mut clients = Vec::new();
-        let mut warnings = Vec::new();
+        let mut warnings = key_warnings;
         let mut ids = HashSet::new();
         for (i, c) in file.clients.into_iter().enumerate() {
             let field = |name: &str| format!("clients[{i}].{name}");
@@ -383,6 +431,30 @@ impl Config {
                 signing_key,
             });
         }
+        // An unknown client is checked against a decoy with the parameters most clients use;
+        // a client with others costs another time, which tells an attacker that it exists.
+        let usual = secrets::usual_params(clients.iter().map(|c| c.secret_hash.as_str()));
+        for (i, c) in clients.iter().enumerate() {
+            let Some(p) = secrets::params_of(&c.secret_hash) else {
+                continue;
+            };
+            let shape = |p: &argon2::Params| (p.m_cost(), p.t_cost(), p.p_cost());
+            if shape(&p) != shape(&usual) {
+                warnings.push(format!(
+                    "clients[{i}].secret_hash: client {:?}: Argon2id m={},t={},p={} differs from \
+                     the m={},t={},p={} of most clients, so a wrong secret for it takes another \
+                     time than an unknown client's and tells that it exists; rehash it with \
+                     `tollgate hash-secret`",
+                    c.id,
+                    p.m_cost(),
+                    p.t_cost(),
+                    p.p_cost(),
+                    usual.m_cost(),
+                    usual.t_cost(),
+                    usual.p_cost(),
+                ));
+            }
+        }
         Ok(Config {
             issuer,
             listen: file.listen,
@@ -395,6 +467,40 @@ impl Config {
             warnings,
         })
     }
+}
+
+/// The permission bits of a file that users other than its owner may read (through a symlink,
+/// the target's), or `None`.
+fn readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o044 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Where the TOML is wrong and why, without the line itself: the parser's own message quotes
+/// it, and that line may hold an inline private key; the error goes to the log on a reload.
+fn toml_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    let place = e
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| {
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(" at line {line}, column {column}")
+        })
+        .unwrap_or_default();
+    err(
+        "",
+        format!("TOML parse error{place}: {}", e.message().trim_end()),
+    )
 }
 
 /// RFC 6749 §3.3: `NQCHAR = %x21 / %x23-5B / %x5D-7E`.
@@ -537,6 +643,84 @@ mod tests {
         assert!(e.message.contains("unknown field `colour`"), "{e}");
         let e = error("issuer = ");
         assert!(e.message.contains("line 1"), "{e}");
+    }
+
+    /// The TOML parser quotes the line it stopped at, and a reload logs the error: a broken
+    /// line holding an inline private key put the key in the log.
+    #[test]
+    fn a_toml_error_names_the_place_but_never_quotes_the_line() {
+        let secret = "c2VjcmV0LXNlZWQtdGhhdC1tdXN0LW5vdC1iZS1sb2dnZWQ";
+        let text = format!(
+            "issuer = \"https://i.example\"\n[[keys]]\nkid = \"k1\"\nprivate_key = \"{secret}\n"
+        );
+        let e = error(&text).to_string();
+        assert!(!e.contains(secret), "{e}");
+        assert!(e.contains("line 4"), "{e}");
+        let e = error(&format!(
+            "issuer = \"https://i.example\"\nprivate_key = {secret}\n"
+        ))
+        .to_string();
+        assert!(!e.contains(secret), "{e}");
+    }
+
+    /// A client whose hash has other Argon2 parameters than most is told apart from an unknown
+    /// client by timing: a warning names it.
+    #[test]
+    fn a_client_with_unusual_argon2_parameters_is_a_warning() {
+        let odd = argon2::PasswordHasher::hash_password(
+            &argon2::Argon2::from(argon2::Params::new(47_104, 1, 1, None).unwrap()),
+            b"x",
+        )
+        .unwrap()
+        .to_string();
+        let text = config(
+            &(client("") + &client("").replace("c1", "c2") + &client("").replace("c1", "c3")),
+        );
+        let odd_text = text.replacen(&secrets_hash_of(&text), &odd, 1);
+        let c = Config::from_toml(&odd_text, Path::new(".")).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].starts_with("clients[0].secret_hash: client \"c1\"")
+                && c.warnings[0].contains("m=47104,t=1,p=1")
+                && c.warnings[0].contains("m=19456,t=2,p=1"),
+            "{}",
+            c.warnings[0]
+        );
+    }
+
+    /// A careless chmod: a private key others can read is a warning naming the file.
+    #[cfg(unix)]
+    #[test]
+    fn a_private_key_readable_by_others_is_a_warning() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tollgate-config-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (jwk, _) = crate::keys::generate_ed25519("k1");
+        let key = dir.join("k1.jwk");
+        std::fs::write(&key, jwk.to_string()).unwrap();
+        let text = "issuer = \"https://i.example\"\n[[keys]]\nkid = \"k1\"\nprivate_key_file = \"k1.jwk\"\n";
+        let conf = dir.join("issuer.toml");
+        std::fs::write(&conf, text).unwrap();
+        for (mode, warned) in [(0o644, true), (0o640, true), (0o600, false)] {
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+            let c = Config::load(&conf).unwrap();
+            assert_eq!(
+                c.warnings.iter().any(|w| w.contains("k1.jwk")),
+                warned,
+                "{mode:o}: {:?}",
+                c.warnings
+            );
+        }
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let inline = config("");
+        std::fs::write(&conf, &inline).unwrap();
+        let c = Config::load(&conf).unwrap();
+        assert!(
+            c.warnings.iter().any(|w| w.contains("inline")),
+            "{:?}",
+            c.warnings
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The token endpoint (RFC 6749 §4.4, §5), the JWKS and the RFC 8414 metadata: what the issuer
 //! answers to a request that HTTP has already framed and bounded (see `server`).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -10,6 +9,7 @@ use zeroize::Zeroizing;
 use crate::config::{Client, Config, is_scope_char};
 use crate::form::{Credentials, Form, basic_credentials};
 use crate::gate::Gate;
+use crate::peer::Peer;
 use crate::secrets::{self, SecretCache};
 use crate::token::{Grant, mint};
 
@@ -22,6 +22,8 @@ const REALM: &str = "tollgate";
 /// What the handler needs from an HTTP request.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// Who sent it: one peer gets only its share of the Argon2 checks.
+    pub peer: Peer,
     pub method: &'a str,
     /// The path, query removed.
     pub path: &'a str,
@@ -84,12 +86,35 @@ pub struct Issuer {
     metadata: String,
     /// Checked when the client is unknown, with the clients' usual Argon2 parameters.
     decoy: String,
-    /// Belongs to this configuration: a reload starts with an empty one.
+    /// A reload carries it over (see [`Issuer::reloaded`]).
     cache: SecretCache,
 }
 
 impl Issuer {
     pub fn new(config: Config) -> Self {
+        let decoy = secrets::decoy_hash(decoy_params(&config.clients));
+        let cache = SecretCache::new(Duration::from_secs(config.secret_cache_seconds));
+        Self::with(config, decoy, cache)
+    }
+
+    /// The configuration that replaces `previous` on a reload. Secrets verified under
+    /// `previous` stay cached for clients whose id and hash are unchanged (the cache's tags bind
+    /// both, so a changed hash never matches), and the decoy is kept when its parameters are:
+    /// a reload, or a storm of them, sends nobody back through Argon2.
+    pub fn reloaded(config: Config, previous: &Issuer) -> Self {
+        let params = decoy_params(&config.clients);
+        let decoy = match secrets::params_of(&previous.decoy) {
+            Some(p) if p == params => previous.decoy.clone(),
+            _ => secrets::decoy_hash(params),
+        };
+        let ids: Vec<&str> = config.clients.iter().map(|c| c.id.as_str()).collect();
+        let cache = previous
+            .cache
+            .carried_over(Duration::from_secs(config.secret_cache_seconds), &ids);
+        Self::with(config, decoy, cache)
+    }
+
+    fn with(config: Config, decoy: String, cache: SecretCache) -> Self {
         let keys: Vec<Value> = config.keys.iter().filter_map(|k| k.public_jwk()).collect();
         let jwks = json!({ "keys": keys }).to_string();
         let metadata = json!({
@@ -102,8 +127,6 @@ impl Issuer {
             "scopes_supported": scopes_supported(&config.clients),
         })
         .to_string();
-        let decoy = secrets::decoy_hash(decoy_params(&config.clients));
-        let cache = SecretCache::new(Duration::from_secs(config.secret_cache_seconds));
         Issuer {
             config,
             jwks,
@@ -293,7 +316,7 @@ impl Issuer {
         for (reading, client) in readings.into_iter().zip(clients) {
             let hash = client.map_or(&self.decoy, |c| &c.secret_hash).clone();
             let secret = reading.secret.clone();
-            let check = gate.verify(reading.secret, hash).map_err(|_| {
+            let check = gate.verify(req.peer, reading.secret, hash).map_err(|_| {
                 Response::unavailable("too many client authentications in progress; retry shortly")
             })?;
             let ok = check.await;
@@ -310,27 +333,10 @@ impl Issuer {
     }
 }
 
-/// The Argon2 parameters most clients' hashes use (the first client's among equals): an unknown
-/// client then costs what a known one most likely costs. Without clients, the OWASP defaults.
+/// The Argon2 parameters most clients' hashes use: an unknown client then costs what a known
+/// one most likely costs.
 fn decoy_params(clients: &[Client]) -> argon2::Params {
-    let mut counts: HashMap<(u32, u32, u32), (usize, usize)> = HashMap::new();
-    let mut params = Vec::new();
-    for (i, c) in clients.iter().enumerate() {
-        if let Some(p) = secrets::params_of(&c.secret_hash) {
-            let key = (p.m_cost(), p.t_cost(), p.p_cost());
-            let entry = counts.entry(key).or_insert((0, i));
-            entry.0 += 1;
-            params.push((key, p));
-        }
-    }
-    params
-        .into_iter()
-        .max_by_key(|(key, _)| {
-            let (count, first) = counts[key];
-            (count, std::cmp::Reverse(first))
-        })
-        .map(|(_, p)| p)
-        .unwrap_or_default()
+    secrets::usual_params(clients.iter().map(|c| c.secret_hash.as_str()))
 }
 
 /// The granted scopes: a subset of the client's, or its defaults (RFC 6749 §3.3).
@@ -434,6 +440,37 @@ mod tests {
             signing_key: 0,
             client_credentials_allowed: true,
         }
+    }
+
+    fn config(clients: Vec<Client>) -> Config {
+        let text = format!(
+            "issuer = \"https://i.example\"\n[[keys]]\nkid = \"k\"\nprivate_key = \"{}\"\n",
+            <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(&[3; 32])
+        );
+        let mut config = Config::from_toml(&text, std::path::Path::new(".")).unwrap();
+        config.clients = clients;
+        config
+    }
+
+    /// A SIGHUP (or a storm of them) used to empty the cache and send every client back through
+    /// Argon2, into 503s while a flood fills the queue. A reload now keeps what was verified for
+    /// clients whose hash is unchanged, and the decoy when its parameters are.
+    #[test]
+    fn a_reload_keeps_the_cache_of_unchanged_clients_and_the_decoy() {
+        let c = client(8, 1);
+        let old = Issuer::new(config(vec![c.clone()]));
+        old.cache.insert("c", &c.secret_hash, b"x");
+        let same = Issuer::reloaded(config(vec![c.clone()]), &old);
+        assert!(same.cache.contains("c", &c.secret_hash, b"x"));
+        assert_eq!(same.decoy, old.decoy);
+        let rehashed = client(8, 1);
+        let changed = Issuer::reloaded(config(vec![rehashed.clone()]), &same);
+        assert!(!changed.cache.contains("c", &rehashed.secret_hash, b"x"));
+        let costlier = Issuer::reloaded(config(vec![client(16, 2)]), &same);
+        assert_ne!(
+            costlier.decoy, same.decoy,
+            "the decoy follows the parameters"
+        );
     }
 
     #[test]

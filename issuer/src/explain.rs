@@ -22,6 +22,28 @@ pub struct Flags {
     pub now: i64,
 }
 
+/// JSON text for a terminal: C0 and C1 controls, DEL and the invisible or bidi format
+/// characters become `\uXXXX` escapes. None of them can stand outside a JSON string (JSON's
+/// whitespace is space, tab, LF and CR, which stay), so the JSON reads back the same.
+pub fn terminal_safe_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        let unsafe_char = match c {
+            '\t' | '\n' | '\r' => false,
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
+            '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' => true,
+            '\u{2060}'..='\u{2069}' | '\u{feff}' => true,
+            _ => false,
+        };
+        if unsafe_char {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Removes a pasted `Bearer ` prefix (RFC 6750 §2.1), in any case.
 pub fn strip_bearer(token: &str) -> &str {
     let token = token.trim();

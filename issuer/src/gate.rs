@@ -1,6 +1,8 @@
 //! The Argon2 gate: a pool of one thread per core runs the checks (never the threads serving
 //! HTTP), behind a bounded queue. A flood of wrong secrets can fill the queue and get 503s; it
 //! cannot take the reactor or the memory, and clients whose secret is cached never pass here.
+//! One peer may hold only its share of the checks (running or queued): a flood from one address
+//! cannot keep every other client's first authentication at 503.
 //!
 //! Each thread keeps its Argon2 working memory between checks (wiped after each), so every
 //! check costs the same: no check pays for fresh pages that another one did not.
@@ -12,6 +14,7 @@ use argon2::Block;
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
+use crate::peer::{Peer, Share, Shares};
 use crate::secrets;
 
 /// The queue is full: answer 503 with `Retry-After`.
@@ -25,16 +28,20 @@ struct Job {
     secret: Zeroizing<Vec<u8>>,
     phc: String,
     answer: oneshot::Sender<bool>,
+    /// The peer's share, given back when the check is done or dropped.
+    _share: Share,
 }
 
 /// The pool's threads end when the gate is dropped.
 pub struct Gate {
     jobs: SyncSender<Job>,
+    shares: Shares,
 }
 
 impl Gate {
-    /// `threads` checks at once, `max_waiting` more queued.
-    pub fn new(threads: usize, max_waiting: usize) -> std::io::Result<Self> {
+    /// `threads` checks at once, `max_waiting` more queued, `per_peer` of them (running or
+    /// queued) for one peer.
+    pub fn new(threads: usize, max_waiting: usize, per_peer: usize) -> std::io::Result<Self> {
         let (jobs, queue) = sync_channel(max_waiting);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..threads.max(1) {
@@ -43,27 +50,34 @@ impl Gate {
                 .name("tollgate-argon2".into())
                 .spawn(move || work(&queue))?;
         }
-        Ok(Gate { jobs })
+        Ok(Gate {
+            jobs,
+            shares: Shares::new(per_peer),
+        })
     }
 
     /// One thread per core of this machine.
-    pub fn per_core(max_waiting: usize) -> std::io::Result<Self> {
+    pub fn per_core(max_waiting: usize, per_peer: usize) -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::new(cores, max_waiting)
+        Self::new(cores, max_waiting, per_peer)
     }
 
-    /// Queues a check of `secret` against `phc` on the pool, or refuses at once when the queue
-    /// is full. The answer is `false` for a wrong secret (or a check that could not run).
+    /// Queues a check of `secret` against `phc` on the pool for `peer`, or refuses at once when
+    /// the queue is full or the peer holds its share. The answer is `false` for a wrong secret
+    /// (or a check that could not run).
     pub fn verify(
         &self,
+        peer: Peer,
         secret: Zeroizing<Vec<u8>>,
         phc: String,
     ) -> Result<impl Future<Output = bool> + use<>, Busy> {
+        let share = self.shares.take(peer).ok_or(Busy)?;
         let (answer, answered) = oneshot::channel();
         match self.jobs.try_send(Job {
             secret,
             phc,
             answer,
+            _share: share,
         }) {
             Ok(()) => Ok(async move { answered.await.unwrap_or(false) }),
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Err(Busy),
@@ -86,13 +100,20 @@ fn work(queue: &Mutex<Receiver<Job>>) {
         if memory.len() > RETAINED_BLOCKS {
             memory = Vec::new();
         }
-        let _ = job.answer.send(ok);
+        // The share first: a peer that reads its answer may ask again at once.
+        let Job { answer, _share, .. } = job;
+        drop(_share);
+        let _ = answer.send(ok);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn peer(last: u8) -> Peer {
+        Peer::of(std::net::IpAddr::from([192, 0, 2, last]))
+    }
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
@@ -103,9 +124,9 @@ mod tests {
     #[test]
     fn the_pool_verifies_right_and_wrong_secrets() {
         let hash = secrets::hash_secret(b"right");
-        let gate = Gate::new(1, 4).unwrap();
+        let gate = Gate::new(1, 4, 4).unwrap();
         let check = |s: &[u8]| {
-            gate.verify(Zeroizing::new(s.to_vec()), hash.clone())
+            gate.verify(peer(1), Zeroizing::new(s.to_vec()), hash.clone())
                 .unwrap()
         };
         runtime().block_on(async {
@@ -118,9 +139,9 @@ mod tests {
     #[test]
     fn a_full_queue_is_busy_at_once() {
         let hash = secrets::hash_secret(b"x");
-        let gate = Gate::new(1, 1).unwrap();
+        let gate = Gate::new(1, 1, 6).unwrap();
         let queued: Vec<_> = (0..6)
-            .map(|_| gate.verify(Zeroizing::new(b"y".to_vec()), hash.clone()))
+            .map(|_| gate.verify(peer(1), Zeroizing::new(b"y".to_vec()), hash.clone()))
             .collect();
         let busy = queued.iter().filter(|q| q.is_err()).count();
         assert!(
@@ -132,5 +153,26 @@ mod tests {
                 assert!(!check.await);
             }
         });
+    }
+
+    /// A peer at its share is refused while another peer still gets in; finished checks give
+    /// the share back.
+    #[test]
+    fn one_peer_holds_at_most_its_share_of_the_checks() {
+        let hash = secrets::hash_secret(b"x");
+        let gate = Gate::new(1, 8, 2).unwrap();
+        let check = |p: u8| gate.verify(peer(p), Zeroizing::new(b"y".to_vec()), hash.clone());
+        let mine: Vec<_> = (0..2)
+            .map(|_| check(1).expect("within the share"))
+            .collect();
+        assert!(check(1).is_err(), "a third check for the same peer");
+        let theirs = check(2).expect("another peer gets in");
+        runtime().block_on(async {
+            for c in mine {
+                assert!(!c.await);
+            }
+            assert!(!theirs.await);
+        });
+        assert!(check(1).is_ok(), "the share is back");
     }
 }

@@ -55,6 +55,12 @@ impl SigningKey {
         }
     }
 
+    /// Whether `other` is the same key (same algorithm, same signatures), whatever its kid.
+    pub fn same_key(&self, other: &SigningKey) -> bool {
+        let probe = b"tollgate: is this the same key?";
+        self.alg() == other.alg() && self.sign(probe) == other.sign(probe)
+    }
+
     /// The public JWK (RFC 8037) for the JWKS; `None` for an HS256 secret.
     pub fn public_jwk(&self) -> Option<Value> {
         match self {

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod form;
 pub mod gate;
 pub mod keys;
+pub mod peer;
 pub mod secrets;
 pub mod server;
 pub mod token;

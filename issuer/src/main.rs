@@ -281,11 +281,21 @@ fn hash_secret(secret: Option<String>, generate: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The most read from standard input: a token is at most `tollgate::MAX_TOKEN_LEN` bytes, a
+/// secret far less; the rest is room for a `Bearer ` prefix and whitespace.
+const MAX_STDIN: usize = 64 * 1024;
+
 fn read_stdin() -> Result<String, Failure> {
     let mut text = String::new();
     std::io::stdin()
+        .take(MAX_STDIN as u64 + 1)
         .read_to_string(&mut text)
         .map_err(|e| usage(format!("tollgate: cannot read standard input: {e}")))?;
+    if text.len() > MAX_STDIN {
+        return Err(usage(format!(
+            "tollgate: standard input is longer than {MAX_STDIN} bytes"
+        )));
+    }
     Ok(text.trim().to_string())
 }
 
@@ -355,8 +365,18 @@ fn reload(path: &Path, running: &Running) {
     if was.listen != now.listen || was.workers != now.workers || was.limits != now.limits {
         tracing::warn!("listen, workers and [limits] change only with a restart");
     }
-    let issuer = Arc::new(Issuer::new(config));
-    running.replace(issuer.clone());
+    for (i, key) in now.keys.iter().enumerate() {
+        let before = was.keys.iter().find(|k| k.kid() == key.kid());
+        if before.is_some_and(|before| !before.same_key(key)) {
+            tracing::warn!(
+                "keys[{i}]: the key with kid {:?} changed but its kid did not: gateways holding \
+                 the old JWKS reject the new tokens and the old tokens stop verifying where the \
+                 new one is fetched; rotate with a new kid (README, \"Reload and key rotation\")",
+                key.kid()
+            );
+        }
+    }
+    let issuer = running.replace(config);
     log_configuration("reloaded", running.addr(), &issuer);
 }
 
@@ -500,14 +520,11 @@ fn inspect(token: Option<String>) -> Result<(), Failure> {
     let header = decode(header, "header")?;
     let claims = decode(payload, "payload")?;
     println!("UNVERIFIED: nothing below has been checked; use `tollgate verify` to trust it.");
-    println!(
-        "header: {}",
-        serde_json::to_string_pretty(&header).expect("JSON")
-    );
-    println!(
-        "claims: {}",
-        serde_json::to_string_pretty(&claims).expect("JSON")
-    );
+    let shown = |v: &serde_json::Value| {
+        explain::terminal_safe_json(&serde_json::to_string_pretty(v).expect("JSON"))
+    };
+    println!("header: {}", shown(&header));
+    println!("claims: {}", shown(&claims));
     Ok(())
 }
 
@@ -544,7 +561,7 @@ fn verify(jwks_path: &Path, flags: &Flags, token: Option<String>) -> Result<(), 
     let mut scratch = Box::new(Scratch::new());
     match verifier.verify(token.as_bytes(), flags.now, &mut scratch) {
         Ok(claims) => {
-            println!("{}", claims.payload_json());
+            println!("{}", explain::terminal_safe_json(claims.payload_json()));
             Ok(())
         }
         Err(e) => {

@@ -96,6 +96,21 @@ pub fn decoy_hash(params: Params) -> String {
         .to_string()
 }
 
+/// The Argon2 parameters most of `hashes` use (the first among equals); without any, the
+/// OWASP defaults. The decoy for unknown clients is made with them.
+pub fn usual_params<'a>(hashes: impl Iterator<Item = &'a str>) -> Params {
+    let all: Vec<Params> = hashes.filter_map(params_of).collect();
+    let key = |p: &Params| (p.m_cost(), p.t_cost(), p.p_cost());
+    let mut best: Option<(usize, &Params)> = None;
+    for p in &all {
+        let count = all.iter().filter(|q| key(q) == key(p)).count();
+        if best.is_none_or(|(most, _)| count > most) {
+            best = Some((count, p));
+        }
+    }
+    best.map(|(_, p)| p.clone()).unwrap_or_default()
+}
+
 /// The parameters of a PHC string, if it has valid ones.
 pub fn params_of(phc: &str) -> Option<Params> {
     PasswordHash::new(phc)
@@ -150,10 +165,10 @@ pub struct SecretCache {
     entries: Mutex<HashMap<String, Remembered>>,
 }
 
-/// A secret that verified: its tag, and until when it is trusted.
+/// A secret that verified: its tag, and when it verified.
 struct Remembered {
     tag: Zeroizing<[u8; 32]>,
-    until: Instant,
+    verified: Instant,
 }
 
 impl SecretCache {
@@ -163,6 +178,29 @@ impl SecretCache {
             key: Zeroizing::new(random::<32>()),
             ttl,
             entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// This cache for a reloaded configuration with the clients `ids`: the same key, the
+    /// entries of those clients, the new TTL (counted from when each secret verified). A client
+    /// whose hash changed keeps an entry that can never match again; removed clients' go.
+    pub fn carried_over(&self, ttl: Duration, ids: &[&str]) -> Self {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = entries
+            .iter()
+            .filter(|(id, _)| ids.contains(&id.as_str()))
+            .map(|(id, known)| {
+                let remembered = Remembered {
+                    tag: known.tag.clone(),
+                    verified: known.verified,
+                };
+                (id.clone(), remembered)
+            })
+            .collect();
+        SecretCache {
+            key: self.key.clone(),
+            ttl,
+            entries: Mutex::new(kept),
         }
     }
 
@@ -184,9 +222,9 @@ impl SecretCache {
         }
         let tag = self.tag(client_id, phc, secret);
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(client_id)
-            .is_some_and(|known| Instant::now() < known.until && bool::from(known.tag.ct_eq(&*tag)))
+        entries.get(client_id).is_some_and(|known| {
+            known.verified.elapsed() < self.ttl && bool::from(known.tag.ct_eq(&*tag))
+        })
     }
 
     /// Remembers a secret that just verified. Entries are keyed by configured client ids only,
@@ -197,7 +235,7 @@ impl SecretCache {
         }
         let remembered = Remembered {
             tag: self.tag(client_id, phc, secret),
-            until: Instant::now() + self.ttl,
+            verified: Instant::now(),
         };
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.insert(client_id.to_string(), remembered);
@@ -258,6 +296,25 @@ mod tests {
         assert!(
             !cache.contains("c", "hash-2", b"right"),
             "a changed hash is a changed secret"
+        );
+    }
+
+    /// A reload keeps what was verified for clients still configured, under the same key, and
+    /// forgets removed clients; a changed hash still never matches.
+    #[test]
+    fn a_carried_over_cache_keeps_only_configured_clients() {
+        let cache = SecretCache::new(Duration::from_secs(60));
+        cache.insert("kept", "hash-1", b"right");
+        cache.insert("gone", "hash-1", b"right");
+        let next = cache.carried_over(Duration::from_secs(60), &["kept"]);
+        assert!(next.contains("kept", "hash-1", b"right"));
+        assert!(!next.contains("kept", "hash-2", b"right"));
+        assert!(!next.contains("gone", "hash-1", b"right"));
+        assert_eq!(next.entries.lock().unwrap().len(), 1);
+        let off = cache.carried_over(Duration::ZERO, &["kept"]);
+        assert!(
+            !off.contains("kept", "hash-1", b"right"),
+            "a TTL of 0 turns it off"
         );
     }
 

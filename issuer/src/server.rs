@@ -3,8 +3,9 @@
 //! hyper parses and frames requests (strictly: an invalid or conflicting `Content-Length` is a
 //! 400, a header over [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`] a 431). On top of it: the request
 //! header, body, idle and send deadlines, a body limit, `Host` and `Transfer-Encoding` rules, a
-//! connection cap that sheds idle connections first, the Argon2 gate, a log line per request, a
-//! configuration that can be swapped while serving, and a graceful stop with a deadline.
+//! connection cap that sheds idle connections first and a share of it per peer, the Argon2 gate,
+//! a log line per request, a configuration that can be swapped while serving, and a graceful
+//! stop with a deadline.
 
 use std::convert::Infallible;
 use std::io;
@@ -28,10 +29,11 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 use zeroize::Zeroizing;
 
-use crate::config::Limits;
-use crate::conn::{ConnState, GuardedIo, Phase, linger};
+use crate::config::{Config, Limits};
+use crate::conn::{ConnState, GuardedIo, Phase, Slot, linger};
 use crate::endpoint::{Request, Response};
 use crate::gate::Gate;
+use crate::peer::{Peer, Shares};
 
 pub use crate::endpoint::{Issuer, JWKS_PATH, METADATA_PATH, TOKEN_PATH};
 
@@ -90,13 +92,17 @@ impl Running {
     }
 
     /// Swaps in another configuration, atomically: each request is served wholly by the old
-    /// one or wholly by the new one. Listening address, workers and limits stay as started.
-    pub fn replace(&self, issuer: Arc<Issuer>) {
-        *self
+    /// one or wholly by the new one. Secrets verified under the old one stay cached for clients
+    /// whose hash did not change. Listening address, workers and limits stay as started.
+    pub fn replace(&self, config: Config) -> Arc<Issuer> {
+        let mut current = self
             .shared
             .issuer
             .write()
-            .unwrap_or_else(|e| e.into_inner()) = issuer;
+            .unwrap_or_else(|e| e.into_inner());
+        let next = Arc::new(Issuer::reloaded(config, &current));
+        *current = next.clone();
+        next
     }
 
     /// Stops accepting, lets in-flight requests finish within the shutdown deadline, cuts what
@@ -128,7 +134,10 @@ pub fn serve(issuer: Arc<Issuer>, listen: &str, workers: usize) -> io::Result<Ru
     let limits = issuer.config().limits;
     let shared = Arc::new(Shared {
         issuer: RwLock::new(issuer),
-        gate: Gate::per_core(limits.max_queued_verifications)?,
+        gate: Gate::per_core(
+            limits.max_queued_verifications,
+            limits.max_verifications_per_peer,
+        )?,
         limits,
         shed: Notify::new(),
         requests: AtomicU64::new(0),
@@ -165,6 +174,7 @@ async fn accept_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
+    let per_peer = Shares::new(shared.limits.max_connections_per_peer);
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     let mut connections = JoinSet::new();
     loop {
@@ -174,12 +184,25 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
+                    // One peer gets only its share of the connections: however fast it
+                    // reconnects, it cannot hold every slot and lock the others out.
+                    let Some(share) = per_peer.take(Peer::of(peer.ip())) else {
+                        tracing::info!(%peer, "max_connections_per_peer reached: 503, closing its idle connections");
+                        per_peer.ask(Peer::of(peer.ip()));
+                        if let Ok(permit) = refusing.clone().try_acquire_owned() {
+                            tokio::spawn(refuse(stream, permit));
+                        }
+                        continue;
+                    };
                     match slots.clone().try_acquire_owned() {
-                        Ok(slot) => {
+                        Ok(connection_slot) => {
+                            let asked = share.asked();
+                            let slot = Slot::new(connection_slot, share);
                             let io = GuardedIo::new(stream, ConnState::new(), shared.limits, slot);
-                            connections.spawn(connection(io, peer, shared.clone(), stopped.clone()));
+                            connections.spawn(connection(io, peer, asked, shared.clone(), stopped.clone()));
                         }
                         Err(_) => {
+                            drop(share);
                             tracing::info!(%peer, "max_connections reached: 503, closing idle connections");
                             shared.shed.notify_waiters();
                             if let Ok(permit) = refusing.clone().try_acquire_owned() {
@@ -216,19 +239,20 @@ async fn refuse(stream: TcpStream, permit: tokio::sync::OwnedSemaphorePermit) {
     let body = r#"{"error":"temporarily_unavailable","error_description":"too many connections"}"#;
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         Cache-Control: no-store\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.writable()).await;
     let _ = stream.try_write(response.as_bytes());
-    linger(stream, None).await;
-    drop(permit);
+    linger(stream, permit).await;
 }
 
-/// Serves one connection until it closes, is shed while idle, or the server stops.
+/// Serves one connection until it closes, is shed while idle (the server is full, or its peer
+/// wants a connection beyond its share: `asked`), or the server stops.
 async fn connection(
     io: GuardedIo,
     peer: SocketAddr,
+    asked: Arc<Notify>,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -237,7 +261,7 @@ async fn connection(
         let (shared, state) = (shared.clone(), state.clone());
         hyper::service::service_fn(move |req| {
             let (shared, state) = (shared.clone(), state.clone());
-            async move { Ok::<_, Infallible>(respond(req, &shared, &state).await) }
+            async move { Ok::<_, Infallible>(respond(req, peer, &shared, &state).await) }
         })
     };
     let mut http = http1::Builder::new();
@@ -269,6 +293,12 @@ async fn connection(
                     conn.as_mut().graceful_shutdown();
                 }
             }
+            _ = asked.notified(), if !closing => {
+                if state.is_idle() {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
             _ = stopped.changed(), if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
@@ -280,6 +310,7 @@ async fn connection(
 /// Frames, bounds and logs one request around [`Issuer::handle`].
 async fn respond(
     req: hyper::Request<Incoming>,
+    peer: SocketAddr,
     shared: &Shared,
     state: &ConnState,
 ) -> hyper::Response<Full<Bytes>> {
@@ -288,7 +319,7 @@ async fn respond(
     let number = shared.requests.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
-    let (response, close) = match check_framing(parts.version, &parts.headers) {
+    let (response, close) = match check_framing(&parts) {
         Err(refusal) => (refusal, true),
         Ok(()) => match read_body(body, shared.limits.body_timeout).await {
             Err(refusal) => (refusal, true),
@@ -296,6 +327,7 @@ async fn respond(
                 state.set(Phase::Handling);
                 let issuer = shared.issuer();
                 let request = Request {
+                    peer: Peer::of(peer.ip()),
                     method: parts.method.as_str(),
                     path: &path,
                     content_type: single(&parts.headers, CONTENT_TYPE),
@@ -329,7 +361,8 @@ async fn respond(
 /// `Transfer-Encoding` and `Content-Length` is a smuggling attempt behind a proxy that frames it
 /// the other way; hyper drops the `Content-Length` without telling us, so no `Transfer-Encoding`
 /// is accepted at all (every OAuth client sends the form with a length).
-fn check_framing(version: Version, headers: &HeaderMap) -> Result<(), Response> {
+fn check_framing(parts: &http::request::Parts) -> Result<(), Response> {
+    let (version, headers) = (parts.version, &parts.headers);
     let bad = |description: &str| Response::oauth_error(400, "invalid_request", description);
     let hosts: Vec<&HeaderValue> = headers.get_all(HOST).iter().collect();
     match hosts.as_slice() {
@@ -338,16 +371,19 @@ fn check_framing(version: Version, headers: &HeaderMap) -> Result<(), Response> 
         }
         [] => {}
         [host] => {
-            // uri-host [":" port] (RFC 9110 §7.2): an authority without userinfo.
-            let valid = host
-                .to_str()
-                .ok()
-                .is_some_and(|h| !h.contains('@') && h.parse::<http::uri::Authority>().is_ok());
-            if !valid {
+            if !host.to_str().is_ok_and(valid_host) {
                 return Err(bad("the Host header is not a valid host"));
             }
         }
         _ => return Err(bad("the Host header is repeated")),
+    }
+    // RFC 9110 §4.2.4: userinfo in an http(s) URI is an error (absolute-form targets, §3.2.2).
+    if parts
+        .uri
+        .authority()
+        .is_some_and(|a| a.as_str().contains('@'))
+    {
+        return Err(bad("the request target carries userinfo"));
     }
     if headers.contains_key(TRANSFER_ENCODING) {
         return Err(bad(
@@ -363,6 +399,19 @@ fn check_framing(version: Version, headers: &HeaderMap) -> Result<(), Response> 
         return Err(body_too_large());
     }
     Ok(())
+}
+
+/// `uri-host [":" port]` (RFC 9110 §7.2), `port = *DIGIT` (§4.1): an authority without
+/// userinfo and with a numeric port, if any.
+fn valid_host(host: &str) -> bool {
+    let port = match host.rsplit_once(':') {
+        // A bracketed IPv6 literal without a port ends in `]`.
+        Some((_, port)) if !port.ends_with(']') => port,
+        _ => "",
+    };
+    !host.contains('@')
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && host.parse::<http::uri::Authority>().is_ok()
 }
 
 fn body_too_large() -> Response {

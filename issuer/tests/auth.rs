@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{CLIENT, OTHER, SECRET, Server, config_text, issuer, percentiles, token_request};
+use common::{CLIENT, OTHER, SECRET, Server, config_text, percentiles, token_request};
 
 /// The tests that load Argon2 or time it run one at a time: a flood in one would skew another.
 fn alone() -> MutexGuard<'static, ()> {
@@ -171,6 +171,45 @@ fn a_full_verification_queue_answers_503_with_retry_after() {
     }
 }
 
+/// One peer flooding wrong secrets kept the whole Argon2 queue full: every other client's
+/// first authentication got 503, for as long as the flood went on. Now one peer holds at most
+/// its share of the checks (half the queue by default), and another peer's first
+/// authentication gets in.
+#[test]
+fn one_peer_cannot_keep_the_first_authentications_of_others_at_503() {
+    let _alone = alone();
+    let s = Arc::new(Server::start(&config_text(
+        "[limits]\nmax_queued_verifications = 4",
+        "",
+    )));
+    let flooding = Arc::new(AtomicBool::new(true));
+    let flood: Vec<_> = (0..12)
+        .map(|_| {
+            let (s, flooding) = (s.clone(), flooding.clone());
+            thread::spawn(move || {
+                let mut c = s.connect();
+                let mut busy = 0;
+                while flooding.load(Ordering::SeqCst) {
+                    c.send(&token_request(CLIENT, "wrong-secret"));
+                    match c.reply() {
+                        Some(r) => busy += usize::from(r.status == 503),
+                        None => c = s.connect(),
+                    }
+                }
+                busy
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(500));
+    let mut other = s.connect_from([127, 0, 0, 2]);
+    other.send(&token_request(OTHER, SECRET));
+    let status = other.reply().map(|r| r.status);
+    flooding.store(false, Ordering::SeqCst);
+    let busy: usize = flood.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(status, Some(200), "the flood got {busy} 503s");
+    assert!(busy > 0, "the flooding peer was held to its share");
+}
+
 fn cores() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -183,7 +222,7 @@ fn the_secret_cache_does_not_outlive_a_changed_secret() {
     assert_eq!(s.exchange(&token_request(CLIENT, SECRET)).status, 200);
     let changed =
         config_text("", "").replacen(&common::hash(SECRET), &common::hash("the-new-secret"), 1);
-    s.running().replace(issuer(&changed));
+    s.running().replace(common::config(&changed));
     assert_eq!(s.exchange(&token_request(CLIENT, SECRET)).status, 401);
     assert_eq!(
         s.exchange(&token_request(CLIENT, "the-new-secret")).status,
@@ -202,6 +241,6 @@ fn a_removed_client_is_refused_after_a_reload() {
     let s = Server::start(&config_text("", ""));
     assert_eq!(s.exchange(&token_request(OTHER, SECRET)).status, 200);
     let without_other = config_text("", "").replace("id = \"other\"", "id = \"renamed\"");
-    s.running().replace(issuer(&without_other));
+    s.running().replace(common::config(&without_other));
     assert_eq!(s.exchange(&token_request(OTHER, SECRET)).status, 401);
 }

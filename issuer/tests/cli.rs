@@ -575,3 +575,73 @@ fn every_subcommand_has_help() {
         assert!(text(&out.stdout).contains("Usage: tollgate"), "{sub}");
     }
 }
+
+/// A token signed by a trusted key is still attacker-chosen text: claims carrying C1 controls
+/// (U+009B is CSI on many terminals) or bidi overrides reached the terminal raw from `verify`
+/// and `inspect`. They are printed as JSON escapes, and the JSON still reads back the same.
+#[test]
+fn verify_and_inspect_print_no_terminal_controls() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let dir = temp_dir("controls");
+    let key = [7u8; 32];
+    let jwks = dir.join("jwks.json");
+    let k = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(&key);
+    std::fs::write(
+        &jwks,
+        format!(r#"{{"keys":[{{"kty":"oct","k":"{k}","alg":"HS256","kid":"h"}}]}}"#),
+    )
+    .unwrap();
+    let note = "\u{9b}31m\u{202e}gnp.exe\u{2066}\u{7f}";
+    let claims = serde_json::json!({"sub": "s", "exp": 4_000_000_000u64, "note": note});
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("h".into());
+    let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&key)).unwrap();
+    let terminal_control = |c: char| matches!(c, '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let verified = tollgate(&["verify", "--jwks", jwks.to_str().unwrap(), &token], None);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stderr)
+    );
+    let out = text(&verified.stdout);
+    assert!(!out.chars().any(terminal_control), "{out:?}");
+    let printed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(printed["note"], note, "escaped, not lost");
+    let inspected = tollgate(&["inspect", &token], None);
+    let out = text(&inspected.stdout);
+    assert!(!out.chars().any(terminal_control), "{out:?}");
+    assert!(out.contains("\\u009b"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Standard input is read up to a bound: `tollgate verify < /dev/zero` grew without limit.
+#[test]
+fn standard_input_beyond_a_bound_is_refused() {
+    let mut child = Command::new(BIN)
+        .args(["inspect"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let chunk = vec![b'a'; 1 << 16];
+        // 64 MiB, or until the reader stops reading.
+        for _ in 0..1024 {
+            if input.write_all(&chunk).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("standard input"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(feeder.join().unwrap(), "the command stopped reading early");
+}

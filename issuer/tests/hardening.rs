@@ -37,9 +37,18 @@ fn slow_bodies_get_408_and_hold_up_nobody() {
             c
         })
         .collect();
+    // Served meanwhile: another peer (this one holds its share of the connections).
+    let exchange = |request: &[u8]| {
+        let mut c = s.connect_from([127, 0, 0, 2]);
+        c.send(request);
+        c.reply().map(|r| r.status)
+    };
     let started = Instant::now();
-    assert_eq!(s.healthz().status, 200);
-    assert_eq!(s.exchange(&token_request("svc", SECRET)).status, 200);
+    assert_eq!(
+        exchange(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"),
+        Some(200)
+    );
+    assert_eq!(exchange(&token_request("svc", SECRET)), Some(200));
     assert!(
         started.elapsed() < Duration::from_millis(2500),
         "{:?}",
@@ -54,6 +63,7 @@ fn slow_bodies_get_408_and_hold_up_nobody() {
 }
 
 /// A header that never finishes: 408 at the header deadline (RFC 9110 §15.5.9), then close.
+/// Its body is whole JSON per RFC 6749 §5.2 (a hand-counted length once cut it two bytes short).
 #[test]
 fn a_slow_header_gets_408() {
     let s = start();
@@ -62,6 +72,8 @@ fn a_slow_header_gets_408() {
     let started = Instant::now();
     let r = c.reply().expect("408");
     assert_eq!(r.status, 408);
+    assert_eq!(r.header("Cache-Control"), Some("no-store"), "RFC 6749 §5.2");
+    assert_eq!(r.json()["error"], "invalid_request");
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(c.closes_within(Duration::from_secs(3)));
 }
@@ -213,12 +225,28 @@ fn http11_without_exactly_one_host_gets_400() {
             .status,
         400
     );
-    for host in ["a b", "user@host", ""] {
+    for host in ["a b", "user@host", "", "t:abc", "t:80:80", "[::1"] {
         let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n");
         assert_eq!(s.exchange(request.as_bytes()).status, 400, "{host:?}");
     }
     // HTTP/1.0 has no Host requirement.
     assert_eq!(s.exchange(b"GET /healthz HTTP/1.0\r\n\r\n").status, 200);
+}
+
+/// RFC 9110 §4.2.4: userinfo in an http URI is an error, in an absolute-form target (RFC 9112
+/// §3.2.2) as much as in `Host`. Valid host forms are served.
+#[test]
+fn userinfo_in_an_absolute_form_target_gets_400() {
+    let s = start();
+    let r = s.exchange(b"GET http://user:pass@t/healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.header("Cache-Control"), Some("no-store"));
+    for host in ["t", "t:8080", "t:", "[::1]", "[::1]:80", "192.0.2.1:0"] {
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        assert_eq!(s.exchange(request.as_bytes()).status, 200, "{host:?}");
+    }
+    let absolute = s.exchange(b"GET http://t/healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(absolute.status, 200);
 }
 
 #[test]
@@ -294,6 +322,50 @@ fn idle_connections_cannot_lock_out_a_client() {
     }
     assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
     drop(idle);
+}
+
+/// One peer that opens connection after connection and keeps each one busy (a header that
+/// never ends, renewed at the deadline) held every slot, and everybody else got 503 for as long
+/// as it went on. Now one peer holds a share of the slots (a quarter by default), and another
+/// peer is served at once.
+#[test]
+fn one_peer_cannot_hold_every_connection() {
+    let s = Server::start(&config_text(
+        &LIMITS.replace("header_timeout_seconds = 1", "header_timeout_seconds = 10"),
+        "",
+    ));
+    let endless = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+    let _held: Vec<Raw> = (0..4)
+        .map(|_| {
+            let mut c = s.connect();
+            c.send(endless);
+            c
+        })
+        .collect();
+    // Their headers are being read: busy, not idle connections that could be closed.
+    thread::sleep(Duration::from_millis(500));
+    let more: Vec<Raw> = (0..12)
+        .map(|_| {
+            let mut c = s.connect();
+            c.try_send(endless);
+            c
+        })
+        .collect();
+    let mut other = s.connect_from([127, 0, 0, 2]);
+    other.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(other.reply().map(|r| r.status), Some(200), "another peer");
+    let refused: Vec<Option<(u16, Option<String>)>> = more
+        .into_iter()
+        .map(|mut c| {
+            c.reply()
+                .map(|r| (r.status, r.header("Cache-Control").map(str::to_string)))
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        vec![Some((503, Some("no-store".to_string()))); 12],
+        "a quarter of 16 connections for one peer, refused per RFC 6749 §5.2"
+    );
 }
 
 /// A client that sends requests and never reads the answers is cut after the send timeout.

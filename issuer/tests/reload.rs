@@ -2,7 +2,7 @@
 //! broken configuration keeps the running one, key rotation end to end, startup checks of the
 //! secret hashes, and logs that name what matters and never a secret.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -28,8 +28,16 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Writes a new Ed25519 private JWK to `dir/kid.jwk`.
 fn new_key(dir: &Path, kid: &str) {
+    use std::os::unix::fs::OpenOptionsExt;
     let (private, _) = keys::generate_ed25519(kid);
-    std::fs::write(dir.join(format!("{kid}.jwk")), private.to_string()).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(dir.join(format!("{kid}.jwk")))
+        .unwrap();
+    file.write_all(private.to_string().as_bytes()).unwrap();
 }
 
 /// A configuration with the keys `(kid, active)` from their files, and one client.
@@ -111,9 +119,7 @@ impl Served {
 
     fn reload(&mut self) -> String {
         self.signal("HUP");
-        let line = self.wait_for("reload");
-        assert!(line.contains("reloaded"), "{line}");
-        line
+        self.wait_for("reloaded: ")
     }
 
     fn token(&self) -> String {
@@ -240,6 +246,33 @@ fn key_rotation_end_to_end_with_sighup() {
             "why step 3 waits for old tokens to expire"
         );
     }
+    let (status, _) = served.stop();
+    assert!(status.success());
+}
+
+/// A careless rotation: a new key written over the old file under the same kid. Tokens signed
+/// before stop verifying wherever the new JWKS is fetched, and gateways still holding the old
+/// one reject the new tokens: the reload says so, naming the kid.
+#[test]
+fn a_key_replaced_under_the_same_kid_is_a_warning_on_reload() {
+    let dir = temp_dir("same-kid");
+    let hash = secrets::hash_secret(SECRET.as_bytes());
+    new_key(&dir, "k1");
+    write_config(&dir, &[("k1", true)], &hash);
+    let mut served = Served::start(&dir.join("issuer.toml"));
+    served.wait_for("serving");
+    served.reload();
+    assert!(
+        !served
+            .log
+            .iter()
+            .any(|l| l.contains("kept its kid") || l.contains("its kid did not")),
+        "an unchanged key is no news"
+    );
+    new_key(&dir, "k1");
+    served.signal("HUP");
+    let line = served.wait_for("its kid did not");
+    assert!(line.contains("WARN") && line.contains("\"k1\""), "{line}");
     let (status, _) = served.stop();
     assert!(status.success());
 }
@@ -433,7 +466,7 @@ fn reloads_racing_requests_never_mix_two_configurations() {
         .collect();
     for i in 0..40 {
         let next = if i % 2 == 0 { &b } else { &a };
-        s.running().replace(common::issuer(next));
+        s.running().replace(common::config(next));
         std::thread::sleep(Duration::from_millis(10));
     }
     running.store(false, Ordering::SeqCst);

@@ -58,10 +58,12 @@ audiences = ["api://items"]
     )
 }
 
+pub fn config(text: &str) -> Config {
+    Config::from_toml(text, Path::new(".")).unwrap()
+}
+
 pub fn issuer(text: &str) -> Arc<Issuer> {
-    Arc::new(Issuer::new(
-        Config::from_toml(text, Path::new(".")).unwrap(),
-    ))
+    Arc::new(Issuer::new(config(text)))
 }
 
 /// An in-process server, stopped on drop.
@@ -85,6 +87,11 @@ impl Server {
 
     pub fn connect(&self) -> Raw {
         Raw::connect(self.addr)
+    }
+
+    /// A connection from another peer (a loopback address other than 127.0.0.1).
+    pub fn connect_from(&self, from: [u8; 4]) -> Raw {
+        Raw::connect_from(self.addr, from)
     }
 
     /// A whole request on a new connection, and its response.
@@ -159,7 +166,19 @@ pub struct Raw {
 
 impl Raw {
     pub fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).unwrap();
+        Self::wrap(TcpStream::connect(addr).unwrap())
+    }
+
+    /// A connection from another loopback address (say 127.0.0.2): another peer to the server.
+    pub fn connect_from(addr: SocketAddr, from: [u8; 4]) -> Self {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket.bind(&SocketAddr::from((from, 0)).into()).unwrap();
+        socket.connect(&addr.into()).unwrap();
+        Self::wrap(socket.into())
+    }
+
+    fn wrap(stream: TcpStream) -> Self {
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();

@@ -47,7 +47,7 @@ pub mod fuzzing {
     }
 }
 
-pub use cache::{CacheSlot, MAX_CACHED_TOKEN_LEN};
+pub use cache::{Cache, CacheSlot, MAX_CACHED_TOKEN_LEN};
 pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError};
 pub use json::{Kind, MAX_DEPTH};
 pub use keys::{

@@ -12,7 +12,7 @@ use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{JwksError, JwksErrorKind};
+use crate::error::{JwksError, JwksErrorKind, SkipReason};
 use crate::json::{self, JsonError, Kind, Value};
 
 /// Maximum number of usable keys in a [`KeySet`]. Skipped keys do not count.
@@ -88,16 +88,69 @@ impl Key {
     }
 }
 
+/// How many skipped keys a [`LoadReport`] names by index; all of them are counted.
+pub const MAX_REPORTED_SKIPS: usize = 8;
+
+/// A key of a JWKS that was skipped, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SkippedKey {
+    /// The zero-based index of the key in `keys`.
+    pub key_index: u16,
+    /// Why it was skipped.
+    pub reason: SkipReason,
+}
+
 /// What a JWKS load did besides the keys it kept.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LoadReport {
     /// Keys loaded into the set.
     pub loaded: u16,
-    /// Keys skipped: types or algorithms we do not verify, or not meant for signatures.
+    /// Keys skipped (RFC 7517 §5): see [`skipped_keys`](Self::skipped_keys) and
+    /// [`skipped_for`](Self::skipped_for) for why.
     pub skipped: u16,
     /// Keys that carried a private member (`d`): only the public part was kept. Publishing a
     /// private key is a mistake a gateway should warn about.
     pub private_members_ignored: u16,
+    by_reason: [u16; SKIP_REASONS],
+    listed: [Option<SkippedKey>; MAX_REPORTED_SKIPS],
+}
+
+const SKIP_REASONS: usize = SkipReason::ALL.len();
+
+impl LoadReport {
+    pub(crate) const EMPTY: LoadReport = LoadReport {
+        loaded: 0,
+        skipped: 0,
+        private_members_ignored: 0,
+        by_reason: [0; SKIP_REASONS],
+        listed: [None; MAX_REPORTED_SKIPS],
+    };
+
+    /// The first [`MAX_REPORTED_SKIPS`] skipped keys, in document order, with their reasons.
+    pub fn skipped_keys(&self) -> impl Iterator<Item = SkippedKey> + '_ {
+        self.listed.iter().map_while(|s| *s)
+    }
+
+    /// How many keys were skipped for `reason`.
+    pub fn skipped_for(&self, reason: SkipReason) -> u16 {
+        self.by_reason[reason_slot(reason)]
+    }
+
+    fn skip(&mut self, key_index: u16, reason: SkipReason) {
+        if let Some(free) = self.listed.iter_mut().find(|s| s.is_none()) {
+            *free = Some(SkippedKey { key_index, reason });
+        }
+        let count = &mut self.by_reason[reason_slot(reason)];
+        *count = count.saturating_add(1);
+        self.skipped = self.skipped.saturating_add(1);
+    }
+}
+
+fn reason_slot(reason: SkipReason) -> usize {
+    SkipReason::ALL
+        .iter()
+        .position(|r| *r == reason)
+        .unwrap_or(0)
 }
 
 /// A fixed-capacity set of verification keys, each bound to one algorithm.
@@ -167,41 +220,49 @@ impl KeySet {
             _ => return Err(JwksError::set(JwksErrorKind::NotAKeySet)),
         };
         let raw = &jwks[keys_array.start..keys_array.end];
-        let mut report = LoadReport::default();
+        let mut report = LoadReport::EMPTY;
         let mut index: u16 = 0;
         json::nested_elements(raw, 2, |entry| {
-            let at = |kind| JwksError {
+            let parsed = if entry.kind == Kind::Object {
+                parse_jwk(&raw[entry.start..entry.end])
+            } else {
+                Err(Refusal::Skip(SkipReason::InvalidMember))
+            };
+            let fatal = |kind, report| JwksError {
                 kind,
                 key_index: Some(index),
+                report,
             };
-            if entry.kind != Kind::Object {
-                return Err(at(JwksErrorKind::InvalidMember));
-            }
-            let parsed = parse_jwk(&raw[entry.start..entry.end]).map_err(at)?;
             match parsed {
-                Some((key, had_private)) => {
-                    if self
-                        .keys
-                        .iter()
-                        .any(|k| k.algorithm() == key.algorithm() && k.kid() == key.kid())
-                    {
-                        return Err(at(JwksErrorKind::DuplicateKey));
+                Ok((key, had_private)) => {
+                    if self.has_key(key.algorithm(), key.kid()) {
+                        return Err(fatal(JwksErrorKind::DuplicateKey, report));
                     }
-                    self.keys
-                        .push(key)
-                        .map_err(|_| at(JwksErrorKind::TooManyKeys))?;
+                    if self.keys.push(key).is_err() {
+                        return Err(fatal(JwksErrorKind::TooManyKeys, report));
+                    }
                     report.loaded += 1;
                     report.private_members_ignored += u16::from(had_private);
                 }
-                None => report.skipped += 1,
+                Err(Refusal::Skip(reason)) => report.skip(index, reason),
+                Err(Refusal::Fatal(kind)) => return Err(fatal(kind, report)),
             }
             index = index.saturating_add(1);
             Ok(())
         })?;
-        if self.keys.is_empty() {
-            return Err(JwksError::set(JwksErrorKind::NoUsableKey));
+        if report.loaded == 0 {
+            return Err(JwksError {
+                report,
+                ..JwksError::set(JwksErrorKind::NoUsableKey)
+            });
         }
         Ok(report)
+    }
+
+    fn has_key(&self, alg: Algorithm, kid: Option<&[u8]>) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.algorithm() == alg && k.kid() == kid)
     }
 
     /// Adds an Ed25519 public key for EdDSA.
@@ -212,7 +273,7 @@ impl KeySet {
     ) -> Result<(), JwksError> {
         let key = Key {
             kid: kid_from(kid)?,
-            material: Material::Ed25519(ed25519_key(public_key)?),
+            material: Material::Ed25519(ed25519_key(public_key).map_err(refused)?),
         };
         self.push_unique(key)
     }
@@ -221,17 +282,13 @@ impl KeySet {
     pub fn add_hs256(&mut self, kid: Option<&str>, secret: &[u8]) -> Result<(), JwksError> {
         let key = Key {
             kid: kid_from(kid)?,
-            material: Material::Hs256(hmac_key(secret)?),
+            material: Material::Hs256(hmac_key(secret).map_err(refused)?),
         };
         self.push_unique(key)
     }
 
     fn push_unique(&mut self, key: Key) -> Result<(), JwksError> {
-        if self
-            .keys
-            .iter()
-            .any(|k| k.algorithm() == key.algorithm() && k.kid() == key.kid())
-        {
+        if self.has_key(key.algorithm(), key.kid()) {
             return Err(JwksError::set(JwksErrorKind::DuplicateKey));
         }
         self.keys
@@ -279,23 +336,32 @@ fn kid_from(kid: Option<&str>) -> Result<Option<heapless::Vec<u8, MAX_KID_LEN>>,
     .transpose()
 }
 
-fn ed25519_key(bytes: &[u8; 32]) -> Result<VerifyingKey, JwksError> {
-    let key =
-        VerifyingKey::from_bytes(bytes).map_err(|_| JwksError::set(JwksErrorKind::InvalidKey))?;
+fn ed25519_key(bytes: &[u8; 32]) -> Result<VerifyingKey, SkipReason> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| SkipReason::InvalidKey)?;
     if key.is_weak() {
-        return Err(JwksError::set(JwksErrorKind::WeakKey));
+        return Err(SkipReason::WeakKey);
     }
     Ok(key)
 }
 
-fn hmac_key(secret: &[u8]) -> Result<Hmac<Sha256>, JwksError> {
+fn hmac_key(secret: &[u8]) -> Result<Hmac<Sha256>, SkipReason> {
     if secret.len() < MIN_HMAC_KEY_LEN {
-        return Err(JwksError::set(JwksErrorKind::KeyTooShort));
+        return Err(SkipReason::KeyTooShort);
     }
     if secret.len() > MAX_HMAC_KEY_LEN {
-        return Err(JwksError::set(JwksErrorKind::MemberTooLarge));
+        return Err(SkipReason::MemberTooLarge);
     }
-    Hmac::<Sha256>::new_from_slice(secret).map_err(|_| JwksError::set(JwksErrorKind::InvalidKey))
+    Hmac::<Sha256>::new_from_slice(secret).map_err(|_| SkipReason::InvalidKey)
+}
+
+/// What a reason to skip a JWK means for a key added directly, where it is an error.
+fn refused(reason: SkipReason) -> JwksError {
+    JwksError::set(match reason {
+        SkipReason::WeakKey => JwksErrorKind::WeakKey,
+        SkipReason::KeyTooShort => JwksErrorKind::KeyTooShort,
+        SkipReason::MemberTooLarge => JwksErrorKind::MemberTooLarge,
+        _ => JwksErrorKind::InvalidKey,
+    })
 }
 
 impl From<JsonError> for JwksError {
@@ -304,21 +370,73 @@ impl From<JsonError> for JwksError {
     }
 }
 
-impl From<JsonError> for JwksErrorKind {
-    fn from(_: JsonError) -> Self {
-        JwksErrorKind::Json
-    }
-}
-
 fn json_name_is(doc: &[u8], name: Value, expected: &[u8]) -> bool {
     let (start, end) = name.inner();
     json::string_eq(&doc[start..end], name.escaped, expected)
 }
 
-/// A usable key and whether it carried a private member; `None` for a key we skip.
-type Jwk = Option<(Key, bool)>;
+/// Why a JWK was not loaded: skipped and counted, or fatal to the whole document.
+enum Refusal {
+    Skip(SkipReason),
+    Fatal(JwksErrorKind),
+}
 
-/// The members of one JWK we read; everything else is ignored.
+impl From<SkipReason> for Refusal {
+    fn from(reason: SkipReason) -> Self {
+        Refusal::Skip(reason)
+    }
+}
+
+impl From<JsonError> for Refusal {
+    fn from(_: JsonError) -> Self {
+        Refusal::Fatal(JwksErrorKind::Json)
+    }
+}
+
+/// A usable key and whether it carried a private member.
+type Jwk = (Key, bool);
+
+/// The JOSE key types (RFC 7518 §6.1, RFC 8037 §2).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyType {
+    Oct,
+    Okp,
+    Ec,
+    Rsa,
+}
+
+impl KeyType {
+    fn from_jose(kty: &[u8]) -> Option<Self> {
+        Some(match kty {
+            b"oct" => KeyType::Oct,
+            b"OKP" => KeyType::Okp,
+            b"EC" => KeyType::Ec,
+            b"RSA" => KeyType::Rsa,
+            _ => return None,
+        })
+    }
+}
+
+/// The key type and curves each JWS signature algorithm is defined for (RFC 7518 §3.1,
+/// RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864), whether or not we verify it. A key labelled with one
+/// of these for another type or curve is refused, not skipped: that is the shape of an
+/// algorithm-confusion attack (a public key offered as an HMAC secret).
+fn defined_for(alg: &[u8]) -> Option<(KeyType, &'static [&'static [u8]])> {
+    Some(match alg {
+        b"HS256" | b"HS384" | b"HS512" => (KeyType::Oct, &[]),
+        b"RS256" | b"RS384" | b"RS512" | b"PS256" | b"PS384" | b"PS512" => (KeyType::Rsa, &[]),
+        b"ES256" => (KeyType::Ec, &[b"P-256"]),
+        b"ES384" => (KeyType::Ec, &[b"P-384"]),
+        b"ES512" => (KeyType::Ec, &[b"P-521"]),
+        b"ES256K" => (KeyType::Ec, &[b"secp256k1"]),
+        b"EdDSA" => (KeyType::Okp, &[b"Ed25519", b"Ed448"]),
+        b"Ed25519" => (KeyType::Okp, &[b"Ed25519"]),
+        b"Ed448" => (KeyType::Okp, &[b"Ed448"]),
+        _ => return None,
+    })
+}
+
+/// The members of one JWK we read; everything else (`x5c`, `x5t`, `x5u`, …) is ignored.
 #[derive(Default)]
 struct JwkMembers {
     kty: Option<Value>,
@@ -336,7 +454,7 @@ const SHORT_MEMBER_LEN: usize = 64;
 /// Longest `k` we read: the base64url of [`MAX_HMAC_KEY_LEN`] bytes.
 const MAX_K_TEXT_LEN: usize = MAX_HMAC_KEY_LEN.div_ceil(3) * 4;
 
-fn parse_jwk(raw: &[u8]) -> Result<Jwk, JwksErrorKind> {
+fn parse_jwk(raw: &[u8]) -> Result<Jwk, Refusal> {
     let mut m = JwkMembers::default();
     json::nested_members(raw, 3, |name, value| {
         let slot = [
@@ -355,70 +473,67 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, JwksErrorKind> {
         if let Some((_, slot)) = slot
             && slot.replace(value).is_some()
         {
-            return Err(JwksErrorKind::DuplicateMember);
+            return Err(Refusal::Skip(SkipReason::DuplicateMember));
         }
         Ok(())
     })?;
 
-    let mut buf = [0u8; SHORT_MEMBER_LEN];
-    let kty = m.kty.ok_or(JwksErrorKind::MissingMember)?;
-    let kty_is = |expected: &[u8], buf: &mut [u8]| -> Result<bool, JwksErrorKind> {
-        Ok(text(raw, kty, buf)? == expected)
-    };
-    let is_okp = kty_is(b"OKP", &mut buf)?;
-    let is_oct = !is_okp && kty_is(b"oct", &mut buf)?;
-    if !is_okp && !is_oct {
-        return Ok(None);
-    }
+    let mut kty_buf = [0u8; SHORT_MEMBER_LEN];
+    let kty = text(raw, required(m.kty)?, &mut kty_buf)?;
+    let kty = KeyType::from_jose(kty).ok_or(SkipReason::Unsupported)?;
     if !meant_for_verification(raw, &m)? {
-        return Ok(None);
+        return Err(SkipReason::NotForSignatures.into());
     }
-    let alg = match m.alg {
-        Some(v) => Some(text(raw, v, &mut buf)?),
-        None => None,
+    let mut alg_buf = [0u8; SHORT_MEMBER_LEN];
+    let alg = m.alg.map(|v| text(raw, v, &mut alg_buf)).transpose()?;
+    let mut crv_buf = [0u8; SHORT_MEMBER_LEN];
+    let crv = m.crv.map(|v| text(raw, v, &mut crv_buf)).transpose()?;
+    // Checked before anything else can skip the key, so a contradiction is never hidden.
+    if let Some(alg) = alg
+        && let Some((kty_of_alg, curves)) = defined_for(alg)
+    {
+        let curve_fits = curves.is_empty() || crv.is_none_or(|c| curves.contains(&c));
+        if kty_of_alg != kty || !curve_fits {
+            return Err(Refusal::Fatal(JwksErrorKind::AlgorithmMismatch));
+        }
+    }
+    // The algorithm the key is bound to: its own `alg`, or its type's usual one.
+    let algorithm = match alg {
+        Some(alg) => Algorithm::from_jose(alg).ok_or(SkipReason::Unsupported)?,
+        None => match kty {
+            KeyType::Oct => Algorithm::Hs256,
+            KeyType::Okp => Algorithm::EdDsa,
+            KeyType::Ec | KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
+        },
     };
 
-    let material = if is_okp {
-        let mut crv_buf = [0u8; SHORT_MEMBER_LEN];
-        let crv = text(
-            raw,
-            m.crv.ok_or(JwksErrorKind::MissingMember)?,
-            &mut crv_buf,
-        )?;
-        if crv != b"Ed25519" {
-            return Ok(None);
+    let (material, private) = match kty {
+        KeyType::Okp => {
+            if required(crv)? != b"Ed25519" {
+                return Err(SkipReason::Unsupported.into());
+            }
+            let mut x_buf = [0u8; SHORT_MEMBER_LEN];
+            let x = text(raw, required(m.x)?, &mut x_buf)?;
+            let mut public = [0u8; 32];
+            match Base64UrlUnpadded::decode(x, &mut public) {
+                Ok(decoded) if decoded.len() == 32 => {}
+                _ => return Err(SkipReason::InvalidKey.into()),
+            }
+            (Material::Ed25519(ed25519_key(&public)?), m.d.is_some())
         }
-        if !matches!(alg, None | Some(b"EdDSA" | b"Ed25519")) {
-            return Err(JwksErrorKind::AlgorithmMismatch);
+        KeyType::Oct => {
+            let mut k_text = Zeroizing::new([0u8; MAX_K_TEXT_LEN]);
+            let k = text(raw, required(m.k)?, &mut k_text[..])?;
+            if k.len() * 3 / 4 > MAX_HMAC_KEY_LEN {
+                return Err(SkipReason::MemberTooLarge.into());
+            }
+            let mut secret = Zeroizing::new([0u8; MAX_HMAC_KEY_LEN]);
+            let secret = Base64UrlUnpadded::decode(k, &mut secret[..])
+                .map_err(|_| SkipReason::InvalidKey)?;
+            (Material::Hs256(hmac_key(secret)?), false)
         }
-        let mut x_buf = [0u8; SHORT_MEMBER_LEN];
-        let x = text(raw, m.x.ok_or(JwksErrorKind::MissingMember)?, &mut x_buf)?;
-        let mut public = [0u8; 32];
-        match Base64UrlUnpadded::decode(x, &mut public) {
-            Ok(decoded) if decoded.len() == 32 => {}
-            _ => return Err(JwksErrorKind::InvalidKey),
-        }
-        Material::Ed25519(ed25519_key(&public).map_err(|e| e.kind)?)
-    } else {
-        match alg {
-            None | Some(b"HS256") => {}
-            Some(_) => return Ok(None),
-        }
-        let mut k_text = Zeroizing::new([0u8; MAX_K_TEXT_LEN]);
-        let k = text(
-            raw,
-            m.k.ok_or(JwksErrorKind::MissingMember)?,
-            &mut k_text[..],
-        )?;
-        if k.len() * 3 / 4 > MAX_HMAC_KEY_LEN {
-            return Err(JwksErrorKind::MemberTooLarge);
-        }
-        let mut secret = Zeroizing::new([0u8; MAX_HMAC_KEY_LEN]);
-        let secret =
-            Base64UrlUnpadded::decode(k, &mut secret[..]).map_err(|_| JwksErrorKind::InvalidKey)?;
-        Material::Hs256(hmac_key(secret).map_err(|e| e.kind)?)
+        KeyType::Ec | KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
     };
-
     let kid = match m.kid {
         Some(v) => {
             let mut kid = heapless::Vec::<u8, MAX_KID_LEN>::new();
@@ -429,11 +544,19 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, JwksErrorKind> {
         }
         None => None,
     };
-    Ok(Some((Key { kid, material }, is_okp && m.d.is_some())))
+    let key = Key { kid, material };
+    if key.algorithm() != algorithm {
+        return Err(SkipReason::Unsupported.into());
+    }
+    Ok((key, private))
+}
+
+fn required<T>(member: Option<T>) -> Result<T, SkipReason> {
+    member.ok_or(SkipReason::MissingMember)
 }
 
 /// `use` (RFC 7517 §4.2) and `key_ops` (§4.3) both allow signature verification.
-fn meant_for_verification(raw: &[u8], m: &JwkMembers) -> Result<bool, JwksErrorKind> {
+fn meant_for_verification(raw: &[u8], m: &JwkMembers) -> Result<bool, Refusal> {
     if let Some(use_) = m.use_
         && text(raw, use_, &mut [0u8; SHORT_MEMBER_LEN])? != b"sig"
     {
@@ -441,12 +564,12 @@ fn meant_for_verification(raw: &[u8], m: &JwkMembers) -> Result<bool, JwksErrorK
     }
     if let Some(ops) = m.key_ops {
         if ops.kind != Kind::Array {
-            return Err(JwksErrorKind::InvalidMember);
+            return Err(SkipReason::InvalidMember.into());
         }
         let mut verify = false;
         json::nested_elements(&raw[ops.start..ops.end], 4, |op| {
             if op.kind != Kind::String {
-                return Err(JwksErrorKind::InvalidMember);
+                return Err(Refusal::Skip(SkipReason::InvalidMember));
             }
             let (s, e) = op.inner();
             let body = &raw[ops.start + s..ops.start + e];
@@ -459,11 +582,11 @@ fn meant_for_verification(raw: &[u8], m: &JwkMembers) -> Result<bool, JwksErrorK
 }
 
 /// The unescaped text of a string member, in `buf`.
-fn text<'b>(raw: &[u8], value: Value, buf: &'b mut [u8]) -> Result<&'b [u8], JwksErrorKind> {
+fn text<'b>(raw: &[u8], value: Value, buf: &'b mut [u8]) -> Result<&'b [u8], SkipReason> {
     if value.kind != Kind::String {
-        return Err(JwksErrorKind::InvalidMember);
+        return Err(SkipReason::InvalidMember);
     }
     let (start, end) = value.inner();
-    let len = json::unescape_into(&raw[start..end], buf).ok_or(JwksErrorKind::MemberTooLarge)?;
+    let len = json::unescape_into(&raw[start..end], buf).ok_or(SkipReason::MemberTooLarge)?;
     Ok(&buf[..len])
 }

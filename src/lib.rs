@@ -48,10 +48,11 @@ pub mod fuzzing {
 }
 
 pub use cache::{Cache, CacheSlot, MAX_CACHED_TOKEN_LEN};
-pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError};
+pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError, SkipReason};
 pub use json::{Kind, MAX_DEPTH};
 pub use keys::{
-    Algorithm, KeySet, LoadReport, MAX_HMAC_KEY_LEN, MAX_KEYS, MAX_KID_LEN, MIN_HMAC_KEY_LEN,
+    Algorithm, KeySet, LoadReport, MAX_HMAC_KEY_LEN, MAX_KEYS, MAX_KID_LEN, MAX_REPORTED_SKIPS,
+    MIN_HMAC_KEY_LEN, SkippedKey,
 };
 pub use policy::{
     MAX_LEEWAY, MAX_POLICY_AUDIENCES, MAX_POLICY_NAME_LEN, MAX_POLICY_NAMES, MAX_POLICY_VALUE_LEN,

@@ -20,8 +20,11 @@
 //! cache.verify(b"a.b.c", 0, &mut Scratch::new());
 //! ```
 
+use crate::claims::Claims;
 use crate::error::Error;
-use crate::verify::{Claims, Scratch, Verifier, check_time};
+use crate::policy::check_time;
+use crate::scratch::Scratch;
+use crate::verify::Verifier;
 
 /// Longest token a cache slot holds; longer tokens are verified every time.
 pub const MAX_CACHED_TOKEN_LEN: usize = 1024;

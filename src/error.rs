@@ -6,7 +6,7 @@
 use core::ffi::CStr;
 use core::fmt;
 
-use crate::keys::LoadReport;
+use crate::jwks::LoadReport;
 
 /// The RFC 6750 §3.1 error code a resource server sends for a rejected request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

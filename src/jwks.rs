@@ -249,6 +249,7 @@ struct JwkMembers {
     use_: Option<Value>,
     key_ops: Option<Value>,
     x: Option<Value>,
+    y: Option<Value>,
     k: Option<Value>,
     d: Option<Value>,
 }
@@ -265,6 +266,7 @@ impl JwkMembers {
                 (b"use", &mut m.use_),
                 (b"key_ops", &mut m.key_ops),
                 (b"x", &mut m.x),
+                (b"y", &mut m.y),
                 (b"k", &mut m.k),
                 (b"d", &mut m.d),
             ]
@@ -318,7 +320,11 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, Refusal> {
     let material = match kty {
         KeyType::Okp => okp_material(raw, &m, required(crv)?)?,
         KeyType::Oct => oct_material(raw, &m)?,
-        KeyType::Ec | KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
+        #[cfg(any(feature = "p256", feature = "p384"))]
+        KeyType::Ec => ec_material(raw, &m, required(crv)?)?,
+        #[cfg(not(any(feature = "p256", feature = "p384")))]
+        KeyType::Ec => return Err(SkipReason::Unsupported.into()),
+        KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
     };
     let kid = m.kid.map(|v| kid(raw, v)).transpose()?;
     let key = Key::new(kid, algorithm, material).ok_or(SkipReason::Unsupported)?;
@@ -347,6 +353,39 @@ fn oct_material(raw: &[u8], m: &JwkMembers) -> Result<Material, SkipReason> {
     let secret =
         Base64UrlUnpadded::decode(k, &mut secret[..]).map_err(|_| SkipReason::InvalidKey)?;
     Ok(Material::Hmac(hmac::secret(secret)?))
+}
+
+/// An `EC` key (RFC 7518 §6.2): `x` and `y` are the full-length big-endian coordinates of a
+/// point that must lie on the curve. `x5c`, `x5t` and `x5t#S256` are never read.
+#[cfg(any(feature = "p256", feature = "p384"))]
+fn ec_material(raw: &[u8], m: &JwkMembers, crv: &[u8]) -> Result<Material, SkipReason> {
+    match crv {
+        #[cfg(feature = "p256")]
+        b"P-256" => {
+            use crate::alg::ecdsa::p256::{COORDINATE_LEN, public_key};
+            let (x, y) = coordinates::<COORDINATE_LEN>(raw, m)?;
+            Ok(Material::P256(public_key(&x, &y)?))
+        }
+        #[cfg(feature = "p384")]
+        b"P-384" => {
+            use crate::alg::ecdsa::p384::{COORDINATE_LEN, public_key};
+            let (x, y) = coordinates::<COORDINATE_LEN>(raw, m)?;
+            Ok(Material::P384(public_key(&x, &y)?))
+        }
+        _ => Err(SkipReason::Unsupported),
+    }
+}
+
+#[cfg(any(feature = "p256", feature = "p384"))]
+fn coordinates<const N: usize>(
+    raw: &[u8],
+    m: &JwkMembers,
+) -> Result<([u8; N], [u8; N]), SkipReason> {
+    let (x, y) = (required(m.x)?, required(m.y)?);
+    let mut out = ([0u8; N], [0u8; N]);
+    decode_exact(raw, x, &mut out.0)?;
+    decode_exact(raw, y, &mut out.1)?;
+    Ok(out)
 }
 
 /// Decodes a base64url member that must be exactly `out.len()` bytes (canonical, unpadded).

@@ -96,8 +96,41 @@ skipped! {
     ed25519_x_padded: r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo="}"# => SkipReason::InvalidKey;
     ed25519_x_in_standard_base64: r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"# => SkipReason::InvalidKey;
     kid_over_the_limit: format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"{}","x":"{}"}}"#, "k".repeat(tollgate::MAX_KID_LEN + 1), ed1_x()) => SkipReason::MemberTooLarge;
+    ec_key_without_y: {
+        let (x, _) = ec_x_y(&p256_point());
+        format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}"}}"#)
+    } => SkipReason::MissingMember;
+    ec_key_without_crv: {
+        let (x, y) = ec_x_y(&p256_point());
+        format!(r#"{{"kty":"EC","x":"{x}","y":"{y}"}}"#)
+    } => SkipReason::MissingMember;
+    /// RFC 7518 6.2.1.2, invalid-curve attacks: the point must be on the curve
+    p256_point_off_the_curve: ec_jwk("P-256", &off_the_curve(p256_point()), "") => SkipReason::InvalidKey;
+    p384_point_off_the_curve: ec_jwk("P-384", &off_the_curve(es384_point(&es384_key())), "") => SkipReason::InvalidKey;
+    /// the identity has no x, y: (0, 0) is not on the curve
+    p256_point_at_zero: ec_jwk("P-256", &[0u8; 65], "") => SkipReason::InvalidKey;
+    /// RFC 7518 6.2.1.2: x is the full coordinate, leading zeros included
+    p256_coordinates_of_the_wrong_length: ec_jwk("P-256", &[&[4u8][..], &[7u8; 62]].concat(), "") => SkipReason::InvalidKey;
+    p384_coordinates_on_p256: ec_jwk("P-256", &es384_point(&es384_key()), "") => SkipReason::InvalidKey;
+    p256_coordinates_on_p384: ec_jwk("P-384", &p256_point(), "") => SkipReason::InvalidKey;
+    p521_key: ec_jwk("P-521", &[&[4u8][..], &[1u8; 132]].concat(), "") => SkipReason::Unsupported;
+    p521_key_for_es512: ec_jwk("P-521", &[&[4u8][..], &[1u8; 132]].concat(), r#","alg":"ES512""#) => SkipReason::Unsupported;
+    secp256k1_key: ec_jwk("secp256k1", &p256_point(), "") => SkipReason::Unsupported;
+    ec_key_for_key_agreement: ec_jwk("P-256", &p256_point(), r#","alg":"ECDH-ES""#) => SkipReason::Unsupported;
+    ec_key_for_encryption: ec_jwk("P-256", &p256_point(), r#","use":"enc""#) => SkipReason::NotForSignatures;
     /// parsers that keep the first and the last value would see different keys
     member_repeated_within_a_key: format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}","x":"AAAA"}}"#, ed1_x()) => SkipReason::DuplicateMember;
+}
+
+fn p256_point() -> Vec<u8> {
+    es256_point(&es256_key())
+}
+
+/// The point with y + 1: off the curve (y and p - y are the only two y for an x).
+fn off_the_curve(mut point: Vec<u8>) -> Vec<u8> {
+    let last = point.len() - 1;
+    point[last] ^= 1;
+    point
 }
 
 fn not_an_ed25519_point() -> [u8; 32] {
@@ -139,6 +172,10 @@ refused! {
     okp_key_labelled_rs256: format!(r#"{{"kty":"OKP","crv":"Ed25519","alg":"RS256","x":"{}"}}"#, ed1_x()) => JwksErrorKind::AlgorithmMismatch;
     /// RFC 7518 §3.4: ES384 is defined for P-384 only
     p256_key_labelled_es384: r#"{"kty":"EC","crv":"P-256","alg":"ES384","x":"AA","y":"AA"}"# => JwksErrorKind::AlgorithmMismatch;
+    ec_key_labelled_rs256: ec_jwk("P-256", &p256_point(), r#","alg":"RS256""#) => JwksErrorKind::AlgorithmMismatch;
+    ec_key_labelled_eddsa: ec_jwk("P-256", &p256_point(), r#","alg":"EdDSA""#) => JwksErrorKind::AlgorithmMismatch;
+    p384_key_labelled_es256: ec_jwk("P-384", &es384_point(&es384_key()), r#","alg":"ES256""#) => JwksErrorKind::AlgorithmMismatch;
+    okp_key_labelled_es256: format!(r#"{{"kty":"OKP","crv":"Ed25519","alg":"ES256","x":"{}"}}"#, ed1_x()) => JwksErrorKind::AlgorithmMismatch;
     ed25519_key_labelled_ed448: format!(r#"{{"kty":"OKP","crv":"Ed25519","alg":"Ed448","x":"{}"}}"#, ed1_x()) => JwksErrorKind::AlgorithmMismatch;
     x25519_key_labelled_eddsa: r#"{"kty":"OKP","crv":"X25519","alg":"EdDSA","x":"AA"}"# => JwksErrorKind::AlgorithmMismatch;
 }
@@ -267,6 +304,55 @@ fn the_report_names_the_first_skipped_keys_and_counts_them_all() {
     let listed: Vec<SkippedKey> = report.skipped_keys().collect();
     assert_eq!(listed.len(), tollgate::MAX_REPORTED_SKIPS);
     assert_eq!(listed[7].key_index, 7);
+}
+
+#[test]
+fn ec_keys_without_alg_are_bound_by_their_curve() {
+    // RFC 7518 3.4: P-256 goes with ES256, P-384 with ES384.
+    let doc = format!(
+        r#"{{"keys":[{},{},{}]}}"#,
+        ec_jwk("P-256", &p256_point(), r#","kid":"a""#),
+        ec_jwk("P-384", &es384_point(&es384_key()), r#","kid":"b""#),
+        ec_jwk("P-256", &p256_point(), r#","kid":"c","alg":"ES256""#),
+    );
+    let (keys, report) = load(&doc).unwrap();
+    assert_eq!((report.loaded, report.skipped), (3, 0));
+    assert_eq!(
+        keys.iter().collect::<Vec<_>>(),
+        [
+            (Algorithm::Es256, Some("a")),
+            (Algorithm::Es384, Some("b")),
+            (Algorithm::Es256, Some("c"))
+        ]
+    );
+}
+
+#[test]
+fn x5c_x5t_and_x5t_s256_never_supply_an_ec_key() {
+    // The certificate members name another key (here garbage); only x and y count.
+    let extra = r#","kid":"a","x5c":["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],"x5t":"AAAA","x5t#S256":"AAAA""#;
+    let (keys, _) = load(&format!(
+        r#"{{"keys":[{}]}}"#,
+        ec_jwk("P-256", &p256_point(), extra)
+    ))
+    .unwrap();
+    let verifier = Verifier::new(keys, Policy::builder().require_exp(false).build().unwrap());
+    let token = sign_es256(r#"{"alg":"ES256","kid":"a"}"#, "{}");
+    assert!(
+        verifier
+            .verify(token.as_bytes(), NOW, &mut Scratch::new())
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_private_ec_member_is_ignored_and_reported() {
+    let doc = format!(
+        r#"{{"keys":[{}]}}"#,
+        ec_jwk("P-256", &p256_point(), &format!(r#","d":"{ES256_D_B64}""#))
+    );
+    let (keys, report) = load(&doc).unwrap();
+    assert_eq!((keys.len(), report.private_members_ignored), (1, 1));
 }
 
 #[test]

@@ -9,6 +9,8 @@
 //! HS256 are always there. Adding a family: a module here, a `Material` variant with its arms in
 //! `serves` and `verify`, `Algorithm::is_enabled`, and its JWK members in `jwks.rs`.
 
+#[cfg(any(feature = "p256", feature = "p384"))]
+pub(crate) mod ecdsa;
 pub(crate) mod eddsa;
 pub(crate) mod hmac;
 
@@ -102,8 +104,8 @@ impl Algorithm {
     pub const fn is_enabled(self) -> bool {
         match self {
             Algorithm::EdDsa | Algorithm::Hs256 => true,
-            Algorithm::Es256 => false,
-            Algorithm::Es384 => false,
+            Algorithm::Es256 => cfg!(feature = "p256"),
+            Algorithm::Es384 => cfg!(feature = "p384"),
             // The `rsa` feature's arithmetic is wired in by the RSA work; until then no build
             // verifies RS* or PS*.
             Algorithm::Rs256
@@ -121,16 +123,24 @@ impl Algorithm {
 pub(crate) enum Material {
     Ed25519(eddsa::PublicKey),
     Hmac(hmac::Secret),
+    #[cfg(feature = "p256")]
+    P256(ecdsa::p256::PublicKey),
+    #[cfg(feature = "p384")]
+    P384(ecdsa::p384::PublicKey),
 }
 
 impl Material {
     /// Whether this material may be bound to `algorithm`: one key serves one family, and a
     /// public key never serves as an HMAC secret.
     pub(crate) fn serves(&self, algorithm: Algorithm) -> bool {
-        matches!(
-            (self, algorithm),
-            (Material::Ed25519(_), Algorithm::EdDsa) | (Material::Hmac(_), Algorithm::Hs256)
-        )
+        match self {
+            Material::Ed25519(_) => algorithm == Algorithm::EdDsa,
+            Material::Hmac(_) => algorithm == Algorithm::Hs256,
+            #[cfg(feature = "p256")]
+            Material::P256(_) => algorithm == Algorithm::Es256,
+            #[cfg(feature = "p384")]
+            Material::P384(_) => algorithm == Algorithm::Es384,
+        }
     }
 
     /// Whether `signature` is a valid `algorithm` signature of `message` under this key. The
@@ -139,6 +149,10 @@ impl Material {
         match (self, algorithm) {
             (Material::Ed25519(key), Algorithm::EdDsa) => eddsa::verify(key, message, signature),
             (Material::Hmac(key), Algorithm::Hs256) => hmac::verify(key, message, signature),
+            #[cfg(feature = "p256")]
+            (Material::P256(key), Algorithm::Es256) => ecdsa::p256::verify(key, message, signature),
+            #[cfg(feature = "p384")]
+            (Material::P384(key), Algorithm::Es384) => ecdsa::p384::verify(key, message, signature),
             // Keys are bound when loaded; a mismatch here is a bug, and never a pass.
             _ => false,
         }

@@ -96,11 +96,13 @@ impl KeySet {
     /// what fails the load instead.
     pub fn add_jwks(&mut self, jwks: &[u8]) -> Result<LoadReport, JwksError> {
         let before = self.len();
-        let result = self.add_jwks_entries(jwks);
-        if result.is_err() {
+        self.add_jwks_entries(jwks).map_err(|mut e| {
+            // Nothing stays loaded: the report of an error only says what was skipped.
             self.truncate(before);
-        }
-        result
+            e.report.loaded = 0;
+            e.report.private_members_ignored = 0;
+            e
+        })
     }
 
     fn add_jwks_entries(&mut self, jwks: &[u8]) -> Result<LoadReport, JwksError> {

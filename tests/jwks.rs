@@ -478,6 +478,7 @@ fn a_failed_load_leaves_the_set_as_it_was() {
     let err = keys.add_jwks(bad.as_bytes()).unwrap_err();
     assert_eq!(err.kind, JwksErrorKind::AlgorithmMismatch);
     assert_eq!(err.key_index, Some(1));
+    assert_eq!(err.report.loaded, 0, "the key before it was rolled back");
     assert_eq!(
         keys.iter().collect::<Vec<_>>(),
         [(Algorithm::EdDsa, Some("first"))]

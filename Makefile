@@ -140,4 +140,5 @@ bench-issuer:
 bench:
 	$(CARGO) bench --bench verify
 	$(CARGO) bench --bench allocations
+	$(CARGO) bench --bench stack
 	$(CARGO) bench -p tollgate-ffi --bench ffi

@@ -41,6 +41,9 @@ macro_rules! curve {
             }
 
             /// Whether `signature` (`r || s`) is valid for `message` under `key`.
+            // Never inlined: each algorithm's stack frame is paid only when that algorithm runs (see
+            // `Material::verify`).
+            #[inline(never)]
             pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
                 // Refuses any other length, and r or s of 0 or ≥ n.
                 let Ok(signature) = Signature::from_slice(signature) else {

@@ -19,6 +19,9 @@ pub(crate) fn public_key(bytes: &[u8; 32]) -> Result<PublicKey, SkipReason> {
 }
 
 /// Whether `signature` (64 bytes, R || S) is valid for `message` under `key`.
+// Never inlined: each algorithm's stack frame is paid only when that algorithm runs (see
+// `Material::verify`).
+#[inline(never)]
 pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
     let Ok(bytes) = <&[u8; 64]>::try_from(signature) else {
         return false;

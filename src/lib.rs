@@ -1,5 +1,6 @@
-//! Tollgate verifies OAuth 2.0 bearer tokens — compact JWS signed with EdDSA (Ed25519) or
-//! HS256 — without a heap, a JSON DOM or I/O.
+//! Tollgate verifies OAuth 2.0 bearer tokens — compact JWS signed with EdDSA (Ed25519), HS256,
+//! ES256 or ES384 (the last two behind the `p256` and `p384` features) — without a heap, a JSON
+//! DOM or I/O.
 //!
 //! ```
 //! use tollgate::{KeySet, Policy, Scratch, Verifier};

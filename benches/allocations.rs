@@ -15,11 +15,16 @@ fn count(f: impl FnOnce()) -> u64 {
 
 fn main() {
     let (claims, now) = today();
-    let jwks = std::fs::read(vectors_dir().join("test.jwks")).unwrap();
-    let verifier = Verifier::new(
-        KeySet::from_jwks(&jwks).unwrap().0,
-        policy_from(STANDARD_POLICY),
-    );
+    let mut keys = KeySet::new();
+    for file in ["test.jwks", "ec.jwks"] {
+        keys.add_jwks(&std::fs::read(vectors_dir().join(file)).unwrap())
+            .unwrap();
+    }
+    let verifier = Verifier::new(keys, policy_from(STANDARD_POLICY));
+    let ec_key = |point: Vec<u8>| {
+        let (x, y) = ec_x_y(&point);
+        DecodingKey::from_ec_components(&x, &y).unwrap()
+    };
     let mut scratch = Scratch::new();
 
     let validation = |alg| {
@@ -40,6 +45,18 @@ fn main() {
             ed_token(&claims),
             DecodingKey::from_ed_components(&b64(&ed_public(&ed1_seed()))).unwrap(),
             validation(JwtAlg::EdDSA),
+        ),
+        (
+            "ES256",
+            es256_token(&claims),
+            ec_key(es256_point(&es256_key())),
+            validation(JwtAlg::ES256),
+        ),
+        (
+            "ES384",
+            es384_token(&claims),
+            ec_key(es384_point(&es384_key())),
+            validation(JwtAlg::ES384),
         ),
     ];
     println!(

@@ -2,7 +2,9 @@
 //! RFC 9068 access token, in the same run. Prints the ratios at the end.
 //!
 //! Floors: HS256 is a pre-keyed HMAC-SHA256 over the signing input (the key schedule done once,
-//! as Tollgate does at load time); EdDSA is `verify_strict` with an already-decompressed key.
+//! as Tollgate does at load time); EdDSA is `verify_strict` with an already-decompressed key;
+//! ES256 and ES384 are `ring`'s signature verification alone (the fastest implementation users
+//! would otherwise have), with RustCrypto's own verification beside it to show where time goes.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -14,16 +16,19 @@ use criterion::{Criterion, Throughput};
 use ed25519_dalek::{Signature, VerifyingKey};
 use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey, Validation, decode};
+use ring::signature::UnparsedPublicKey;
 use sha2::Sha256;
 use support::*;
 use tollgate::{CacheSlot, KeySet, Scratch, Verifier};
 
+/// Every test key: test.jwks (EdDSA, HS256) and ec.jwks (ES256, ES384).
 fn tollgate_verifier() -> Verifier {
-    let jwks = std::fs::read(vectors_dir().join("test.jwks")).unwrap();
-    Verifier::new(
-        KeySet::from_jwks(&jwks).unwrap().0,
-        policy_from(STANDARD_POLICY),
-    )
+    let mut keys = KeySet::new();
+    for file in ["test.jwks", "ec.jwks"] {
+        keys.add_jwks(&std::fs::read(vectors_dir().join(file)).unwrap())
+            .unwrap();
+    }
+    Verifier::new(keys, policy_from(STANDARD_POLICY))
 }
 
 fn jsonwebtoken_validation(alg: JwtAlg) -> Validation {
@@ -36,7 +41,7 @@ fn jsonwebtoken_validation(alg: JwtAlg) -> Validation {
 
 fn split(token: &str) -> (&[u8], Vec<u8>) {
     let (input, sig) = token.rsplit_once('.').unwrap();
-    let mut bytes = vec![0u8; 64];
+    let mut bytes = vec![0u8; tollgate::MAX_SIGNATURE_LEN];
     let n = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode(sig, &mut bytes)
         .unwrap()
         .len();
@@ -44,13 +49,17 @@ fn split(token: &str) -> (&[u8], Vec<u8>) {
     (input.as_bytes(), bytes)
 }
 
-/// One group: the floor, Tollgate, Tollgate with a cache hit, and jsonwebtoken, on `token`.
+/// A named benchmark body.
+type Bench<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
+/// One group: the floors (the first is what ratios are taken against), Tollgate, Tollgate with a
+/// cache hit, and jsonwebtoken, on `token`.
 fn compare(
     c: &mut Criterion,
     group_name: &str,
     token: &str,
     now: i64,
-    (floor_name, mut floor): (&str, impl FnMut()),
+    floors: Vec<Bench<'_>>,
     (jwt_alg, jwt_key): (JwtAlg, DecodingKey),
 ) {
     let verifier = tollgate_verifier();
@@ -63,7 +72,9 @@ fn compare(
 
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Bytes(token.len() as u64));
-    group.bench_function(floor_name, |b| b.iter(&mut floor));
+    for (name, mut floor) in floors {
+        group.bench_function(name, |b| b.iter(&mut floor));
+    }
     group.bench_function("tollgate", |b| {
         b.iter(|| {
             verifier
@@ -75,11 +86,11 @@ fn compare(
     group.bench_function("jsonwebtoken", |b| {
         b.iter(|| decode::<serde_json::Value>(black_box(token), &jwt_key, &jwt_validation).unwrap())
     });
-    let mut slots = vec![CacheSlot::new(), CacheSlot::new()];
+    let mut cache = verifier.cache([CacheSlot::new(), CacheSlot::new()]);
     group.bench_function("tollgate_cached", |b| {
         b.iter(|| {
-            verifier
-                .verify_cached(black_box(token.as_bytes()), now, &mut slots, &mut scratch)
+            cache
+                .verify(black_box(token.as_bytes()), now, &mut scratch)
                 .map(|c| c.exp())
                 .unwrap()
         })
@@ -100,7 +111,8 @@ fn hs256(c: &mut Criterion) {
             .unwrap()
     };
     let jwt = (JwtAlg::HS256, DecodingKey::from_secret(HS1_SECRET));
-    compare(c, "hs256", &token, now, ("floor_hmac_sha256", floor), jwt);
+    let floors: Vec<Bench> = vec![("floor_hmac_sha256", Box::new(floor))];
+    compare(c, "hs256", &token, now, floors, jwt);
 }
 
 fn eddsa(c: &mut Criterion) {
@@ -115,14 +127,64 @@ fn eddsa(c: &mut Criterion) {
             .unwrap()
     };
     let jwt_key = DecodingKey::from_ed_components(&b64(&ed_public(&ed1_seed()))).unwrap();
-    compare(
-        c,
-        "eddsa",
-        &token,
-        now,
-        ("floor_verify_strict", floor),
-        (JwtAlg::EdDSA, jwt_key),
-    );
+    let floors: Vec<Bench> = vec![("floor_verify_strict", Box::new(floor))];
+    compare(c, "eddsa", &token, now, floors, (JwtAlg::EdDSA, jwt_key));
+}
+
+fn es256(c: &mut Criterion) {
+    use p256::ecdsa::signature::Verifier as _;
+    let (claims, now) = today();
+    let token = es256_token(&claims);
+    let (input, sig) = split(&token);
+    let point = es256_point(&es256_key());
+    let ring_key = UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &point);
+    let rust_crypto_key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+    let signature = p256::ecdsa::Signature::from_slice(&sig).unwrap();
+    let floors: Vec<Bench> = vec![
+        (
+            "floor_ring",
+            Box::new(|| ring_key.verify(black_box(input), black_box(&sig)).unwrap()),
+        ),
+        (
+            "p256_verify",
+            Box::new(|| {
+                rust_crypto_key
+                    .verify(black_box(input), black_box(&signature))
+                    .unwrap()
+            }),
+        ),
+    ];
+    let (x, y) = ec_x_y(&point);
+    let jwt_key = DecodingKey::from_ec_components(&x, &y).unwrap();
+    compare(c, "es256", &token, now, floors, (JwtAlg::ES256, jwt_key));
+}
+
+fn es384(c: &mut Criterion) {
+    use p384::ecdsa::signature::Verifier as _;
+    let (claims, now) = today();
+    let token = es384_token(&claims);
+    let (input, sig) = split(&token);
+    let point = es384_point(&es384_key());
+    let ring_key = UnparsedPublicKey::new(&ring::signature::ECDSA_P384_SHA384_FIXED, &point);
+    let rust_crypto_key = p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+    let signature = p384::ecdsa::Signature::from_slice(&sig).unwrap();
+    let floors: Vec<Bench> = vec![
+        (
+            "floor_ring",
+            Box::new(|| ring_key.verify(black_box(input), black_box(&sig)).unwrap()),
+        ),
+        (
+            "p384_verify",
+            Box::new(|| {
+                rust_crypto_key
+                    .verify(black_box(input), black_box(&signature))
+                    .unwrap()
+            }),
+        ),
+    ];
+    let (x, y) = ec_x_y(&point);
+    let jwt_key = DecodingKey::from_ec_components(&x, &y).unwrap();
+    compare(c, "es384", &token, now, floors, (JwtAlg::ES384, jwt_key));
 }
 
 fn rejections(c: &mut Criterion) {
@@ -169,6 +231,8 @@ fn report_ratios() {
     for (group, floor) in [
         ("hs256", "floor_hmac_sha256"),
         ("eddsa", "floor_verify_strict"),
+        ("es256", "floor_ring"),
+        ("es384", "floor_ring"),
     ] {
         let (Some(f), Some(t), Some(j)) = (
             mean_ns(group, floor),
@@ -183,6 +247,15 @@ fn report_ratios() {
             t / f,
             j / t
         );
+        for raw in ["p256_verify", "p384_verify"] {
+            if let Some(r) = mean_ns(group, raw) {
+                println!(
+                    "  {group}: RustCrypto's {raw} alone {r:.0} ns ({:.2}x ring); the token around it {:.0} ns",
+                    r / f,
+                    t - r
+                );
+            }
+        }
         if let Some(cached) = mean_ns(group, "tollgate_cached") {
             println!(
                 "  {group}: tollgate with a cache hit {cached:.0} ns ({:.2}x floor)",
@@ -196,6 +269,8 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     hs256(&mut c);
     eddsa(&mut c);
+    es256(&mut c);
+    es384(&mut c);
     rejections(&mut c);
     c.final_summary();
     report_ratios();

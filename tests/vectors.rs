@@ -7,12 +7,16 @@
 
 mod support;
 
+use base64ct::Encoding;
 use support::*;
 use tollgate::{Error, Scratch};
 
 const RFC7515_A1_TOKEN: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.\
 eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
 dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const RFC7515_A3_TOKEN: &str = "eyJhbGciOiJFUzI1NiJ9.\
+eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
+DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 const RFC8037_A4_TOKEN: &str = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.\
 hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
 
@@ -1111,8 +1115,344 @@ fn generated_vectors() -> Vec<Vector> {
         ),
     ];
     // Keep the file's order stable and readable: RFC examples first, then by name.
-    vectors[4..].sort_by(|a, b| a.name.cmp(&b.name));
-    vectors
+    let mut rfc: Vec<Vector> = vectors.drain(..4).collect();
+    rfc.push(vector(
+        "rfc7515_a3_es256",
+        "rfc7515_a3.jwks",
+        1_300_819_370,
+        "iss=joe",
+        "ok",
+        RFC7515_A3_TOKEN.into(),
+        "RFC 7515 Appendix A.3 verbatim: ES256 over CRLF-formatted JSON",
+    ));
+    rfc.push(vector(
+        "rfc7515_a3_es256_tampered",
+        "rfc7515_a3.jwks",
+        1_300_819_370,
+        "iss=joe",
+        "bad_signature",
+        RFC7515_A3_TOKEN.replacen(".eyJpc3Mi", ".eyJpc3Ni", 1),
+        "RFC 7515 Appendix A.3 with one payload byte changed",
+    ));
+    vectors.extend(ecdsa_vectors());
+    vectors.sort_by(|a, b| a.name.cmp(&b.name));
+    rfc.extend(vectors);
+    rfc
+}
+
+fn vector(
+    name: &str,
+    jwks: &str,
+    now: i64,
+    policy: &str,
+    expect: &str,
+    token: String,
+    reason: &str,
+) -> Vector {
+    Vector {
+        name: name.into(),
+        jwks: jwks.into(),
+        now,
+        policy: policy.into(),
+        expect: expect.into(),
+        token,
+        reason: reason.into(),
+    }
+}
+
+/// The group orders n of P-256 and P-384, big-endian.
+const P256_N: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+const P384_N: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973";
+
+fn ec_jwks() -> String {
+    let p256 = ec_jwk(
+        "P-256",
+        &es256_point(&es256_key()),
+        r#","kid":"es256","alg":"ES256","use":"sig""#,
+    );
+    // No alg: bound to ES384 by its curve.
+    let p384 = ec_jwk(
+        "P-384",
+        &es384_point(&es384_key()),
+        r#","kid":"es384","use":"sig""#,
+    );
+    format!("{{\"keys\":[\n  {p256},\n  {p384}\n]}}\n")
+}
+
+/// `token` with its signature replaced by `signature`.
+fn with_signature(token: &str, signature: &[u8]) -> String {
+    let (input, _) = token.rsplit_once('.').unwrap();
+    format!("{input}.{}", b64(signature))
+}
+
+fn signature_of(token: &str) -> Vec<u8> {
+    base64ct::Base64UrlUnpadded::decode_vec(token.rsplit_once('.').unwrap().1).unwrap()
+}
+
+/// `a − b` for big-endian numbers of one length, `a ≥ b`.
+fn minus(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; a.len()];
+    let mut borrow = 0i16;
+    for i in (0..a.len()).rev() {
+        let d = i16::from(a[i]) - i16::from(b[i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = (d + 256 * borrow) as u8;
+    }
+    out
+}
+
+/// ES256 and ES384 rows: the signature format of RFC 7518 §3.4, range checks on r and s, keys
+/// bound to one algorithm, and the algorithm confusions an EC key invites.
+fn ecdsa_vectors() -> Vec<Vector> {
+    let e = "ec.jwks";
+    let p = STANDARD_POLICY;
+    let std = Claims::standard;
+    let good = es256_token(&std());
+    let good384 = es384_token(&std());
+    let sig = signature_of(&good);
+    let sig384 = signature_of(&good384);
+    let (r, s) = sig.split_at(32);
+    let (r384, s384) = sig384.split_at(48);
+    let n = hex(P256_N);
+    let n384 = hex(P384_N);
+    let zero = [0u8; 32];
+    let zero384 = [0u8; 48];
+    let point = es256_point(&es256_key());
+    let (x, y) = ec_x_y(&point);
+    let confusion = |secret: &[u8], kid: &str| {
+        let header = format!(r#"{{"alg":"HS256","typ":"at+jwt","kid":"{kid}"}}"#);
+        sign_hs(secret, &header, &std().json())
+    };
+    let relabel = |token: &str, header: &str| {
+        let (_, rest) = token.split_once('.').unwrap();
+        format!("{}.{rest}", b64(header.as_bytes()))
+    };
+    let row = |name: &str, expect: &str, token: String, reason: &str| {
+        vector(name, e, NOW, p, expect, token, reason)
+    };
+    let padded = |part: &[u8]| [&[0u8; 16][..], part].concat();
+    vec![
+        row(
+            "es256_access_token",
+            "ok",
+            good.clone(),
+            "RFC 9068 access token signed with ES256",
+        ),
+        row(
+            "es384_access_token_key_without_alg",
+            "ok",
+            good384.clone(),
+            "ES384; the P-384 key has no alg and is bound to ES384 by its curve",
+        ),
+        row(
+            "es256_without_kid_selects_the_only_es256_key",
+            "ok",
+            sign_es256(r#"{"alg":"ES256","typ":"at+jwt"}"#, &std().json()),
+            "without kid, the only ES256 key is used",
+        ),
+        row(
+            "es256_high_s_is_accepted",
+            "ok",
+            with_signature(&good, &[r, &minus(&n, s)].concat()),
+            "ECDSA is malleable: (r, n - s) verifies too; RFC 7518 and JOSE peers accept it",
+        ),
+        row(
+            "es256_expired",
+            "expired",
+            es256_token(&std().with("exp", &(NOW - 1).to_string())),
+            "claims are checked after an ES256 signature",
+        ),
+        row(
+            "es256_signed_by_another_key",
+            "bad_signature",
+            sign_es256_with(
+                &p256::ecdsa::SigningKey::from_slice(&EVIL_ES256_D).unwrap(),
+                ES256_HEADER,
+                &std().json(),
+            ),
+            "an attacker's P-256 key under the published kid",
+        ),
+        row(
+            "es256_payload_tampered",
+            "bad_signature",
+            relabel(&good, ES256_HEADER).replacen(".eyJpc3Mi", ".eyJpc3Ni", 1),
+            "one payload byte changed",
+        ),
+        row(
+            "es256_signature_der_encoded",
+            "bad_signature",
+            with_signature(&good, &ecdsa_der(&sig)),
+            "RFC 7518 3.4: the signature is R || S, not the DER most ECDSA APIs emit",
+        ),
+        row(
+            "es256_signature_truncated",
+            "bad_signature",
+            with_signature(&good, &sig[..63]),
+            "RFC 7518 3.4: exactly 64 bytes",
+        ),
+        row(
+            "es256_signature_padded",
+            "bad_signature",
+            with_signature(&good, &[&sig[..], &[0]].concat()),
+            "RFC 7518 3.4: exactly 64 bytes, nothing after S",
+        ),
+        row(
+            "es256_signature_with_a_leading_zero",
+            "bad_signature",
+            with_signature(&good, &[&[0], &sig[..]].concat()),
+            "RFC 7518 3.4: exactly 64 bytes, nothing before R",
+        ),
+        row(
+            "es256_signature_of_es384_length",
+            "bad_signature",
+            with_signature(&good, &[padded(r), padded(s)].concat()),
+            "r and s zero-extended to 48 bytes each: the same numbers, the wrong length",
+        ),
+        row(
+            "es256_signature_empty",
+            "bad_signature",
+            with_signature(&good, &[]),
+            "no signature at all",
+        ),
+        row(
+            "es256_r_zero",
+            "bad_signature",
+            with_signature(&good, &[&zero[..], s].concat()),
+            "r = 0 is outside [1, n - 1]",
+        ),
+        row(
+            "es256_s_zero",
+            "bad_signature",
+            with_signature(&good, &[r, &zero[..]].concat()),
+            "s = 0 is outside [1, n - 1]",
+        ),
+        row(
+            "es256_r_and_s_zero",
+            "bad_signature",
+            with_signature(&good, &[0u8; 64]),
+            "the all-zero signature",
+        ),
+        row(
+            "es256_r_equals_n",
+            "bad_signature",
+            with_signature(&good, &[&n[..], s].concat()),
+            "r = n is outside [1, n - 1] (and r = n is r = 0 to a lax reduction)",
+        ),
+        row(
+            "es256_s_equals_n",
+            "bad_signature",
+            with_signature(&good, &[r, &n[..]].concat()),
+            "s = n is outside [1, n - 1]",
+        ),
+        row(
+            "es384_signature_der_encoded",
+            "bad_signature",
+            with_signature(&good384, &ecdsa_der(&sig384)),
+            "RFC 7518 3.4: R || S of 96 bytes, not DER",
+        ),
+        row(
+            "es384_signature_of_es256_length",
+            "bad_signature",
+            with_signature(&good384, &sig384[..64]),
+            "RFC 7518 3.4: exactly 96 bytes",
+        ),
+        row(
+            "es384_s_zero",
+            "bad_signature",
+            with_signature(&good384, &[r384, &zero384[..]].concat()),
+            "s = 0 is outside [1, n - 1]",
+        ),
+        row(
+            "es384_r_equals_n",
+            "bad_signature",
+            with_signature(&good384, &[&n384[..], s384].concat()),
+            "r = n is outside [1, n - 1]",
+        ),
+        row(
+            "es256_token_relabelled_es384",
+            "unknown_key",
+            relabel(&good, r#"{"alg":"ES384","typ":"at+jwt","kid":"es256"}"#),
+            "the P-256 key is bound to ES256: no ES384 key has its kid",
+        ),
+        row(
+            "es384_token_relabelled_es256",
+            "unknown_key",
+            relabel(&good384, r#"{"alg":"ES256","typ":"at+jwt","kid":"es384"}"#),
+            "the P-384 key is bound to ES384: no ES256 key has its kid",
+        ),
+        row(
+            "es256_token_relabelled_eddsa",
+            "unknown_key",
+            relabel(&good, r#"{"alg":"EdDSA","typ":"at+jwt","kid":"es256"}"#),
+            "an EC key never verifies EdDSA",
+        ),
+        row(
+            "es512_is_unsupported",
+            "unsupported_algorithm",
+            relabel(&good, r#"{"alg":"ES512","typ":"at+jwt","kid":"es256"}"#),
+            "P-521 is not verified here",
+        ),
+        row(
+            "es256k_is_unsupported",
+            "unsupported_algorithm",
+            relabel(&good, r#"{"alg":"ES256K","typ":"at+jwt","kid":"es256"}"#),
+            "secp256k1 (RFC 8812) is not verified here",
+        ),
+        row(
+            "hs256_signed_with_p256_public_key_pem",
+            "unknown_key",
+            confusion(es256_spki_pem(&point).as_bytes(), "es256"),
+            "RFC 8725 2.1 algorithm confusion: HMAC keyed with the EC key's PEM file",
+        ),
+        row(
+            "hs256_signed_with_p256_public_key_der",
+            "unknown_key",
+            confusion(&es256_spki_der(&point), "es256"),
+            "algorithm confusion: HMAC keyed with the SubjectPublicKeyInfo DER",
+        ),
+        row(
+            "hs256_signed_with_p256_public_key_sec1",
+            "unknown_key",
+            confusion(&point, "es256"),
+            "algorithm confusion: HMAC keyed with the uncompressed point 04 || x || y",
+        ),
+        row(
+            "hs256_signed_with_p256_x_and_y",
+            "unknown_key",
+            confusion(&point[1..], "es256"),
+            "algorithm confusion: HMAC keyed with the raw coordinates x || y",
+        ),
+        row(
+            "hs256_signed_with_p256_jwk_text",
+            "unknown_key",
+            confusion(
+                format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}"}}"#).as_bytes(),
+                "es256",
+            ),
+            "algorithm confusion: HMAC keyed with the JWK",
+        ),
+        row(
+            "hs256_signed_with_ec_jwks_file",
+            "unknown_key",
+            confusion(ec_jwks().as_bytes(), "es256"),
+            "algorithm confusion: HMAC keyed with the key file",
+        ),
+        row(
+            "hs256_without_kid_against_ec_keys",
+            "unknown_key",
+            sign_hs(&point, r#"{"alg":"HS256","typ":"at+jwt"}"#, &std().json()),
+            "algorithm confusion without kid: a set of EC keys has no HS256 key to fall back on",
+        ),
+        vector(
+            "es256_against_a_set_without_ec_keys",
+            "test.jwks",
+            NOW,
+            p,
+            "unknown_key",
+            good.clone(),
+            "no key of the token's algorithm",
+        ),
+    ]
 }
 
 fn check_file(name: &str, expected: &str) {
@@ -1131,6 +1471,7 @@ fn check_file(name: &str, expected: &str) {
 fn committed_vectors_match_their_generator() {
     check_file("test.jwks", &test_jwks());
     check_file("single_ed.jwks", &single_ed_jwks());
+    check_file("ec.jwks", &ec_jwks());
     check_file("tokens.tsv", &render_vectors(&generated_vectors()));
 }
 

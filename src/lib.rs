@@ -26,6 +26,7 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+mod alg;
 mod b64;
 mod cache;
 mod error;

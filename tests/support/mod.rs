@@ -2,6 +2,8 @@
 //! `tests/vectors/`.
 #![allow(dead_code)]
 
+pub mod rsa;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

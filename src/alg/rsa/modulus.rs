@@ -16,6 +16,8 @@ type Wide = u64;
 
 pub(crate) const LIMB_BITS: usize = Limb::BITS as usize;
 const LIMB_BYTES: usize = LIMB_BITS / 8;
+/// Words in the largest modulus.
+const MAX_LIMBS: usize = super::MAX_MODULUS_BITS / LIMB_BITS;
 
 /// `acc + a * b + carry` as (low, high) words; cannot overflow the double word.
 #[inline(always)]
@@ -156,6 +158,59 @@ impl<const L: usize> Modulus<L> {
         t
     }
 
+    /// Montgomery squaring, `a·a·R^-1 mod n`, for `a < n`: the full square first, each cross
+    /// product computed once and doubled, then a separate Montgomery reduction. A quarter fewer
+    /// word multiplications than [`Modulus::mul`], and squarings are 16 of the 18 operations of
+    /// a verification with `e = 65537`.
+    pub(crate) fn square(&self, a: &[Limb; L]) -> [Limb; L] {
+        let mut wide = [0 as Limb; 2 * MAX_LIMBS];
+        let p = &mut wide[..2 * L];
+        for i in 0..L {
+            let mut carry = 0;
+            for j in i + 1..L {
+                (p[i + j], carry) = mul_add(p[i + j], a[i], a[j], carry);
+            }
+            p[i + L] = carry;
+        }
+        let mut top_bit = 0;
+        for w in p.iter_mut() {
+            let next = *w >> (LIMB_BITS - 1);
+            *w = (*w << 1) | top_bit;
+            top_bit = next;
+        }
+        let mut carry = 0;
+        for i in 0..L {
+            let (lo, hi) = mul_add(p[2 * i], a[i], a[i], carry);
+            p[2 * i] = lo;
+            let sum = p[2 * i + 1] as Wide + hi as Wide;
+            p[2 * i + 1] = sum as Limb;
+            carry = (sum >> LIMB_BITS) as Limb;
+        }
+        self.reduce(p)
+    }
+
+    /// Montgomery reduction of a `2L`-word `p < n·R`: `p·R^-1 mod n`, `< n`.
+    fn reduce(&self, p: &mut [Limb]) -> [Limb; L] {
+        let n = &self.n;
+        let mut top: Limb = 0;
+        for i in 0..L {
+            let m = p[i].wrapping_mul(self.n0);
+            let mut carry = 0;
+            for j in 0..L {
+                (p[i + j], carry) = mul_add(p[i + j], m, n[j], carry);
+            }
+            let sum = p[i + L] as Wide + carry as Wide + top as Wide;
+            p[i + L] = sum as Limb;
+            top = (sum >> LIMB_BITS) as Limb;
+        }
+        let mut t = [0 as Limb; L];
+        t.copy_from_slice(&p[L..2 * L]);
+        if top != 0 || !less_than(&t, n) {
+            sub_assign(&mut t, n);
+        }
+        t
+    }
+
     /// `base^e mod n` for `base < n` and an odd `e >= 3`.
     ///
     /// Left to right over the bits of `e`, in Montgomery form; the last multiplication (by the
@@ -166,12 +221,12 @@ impl<const L: usize> Modulus<L> {
         let mut acc = base_mont;
         let top = 63 - e.leading_zeros();
         for bit in (1..top).rev() {
-            acc = self.mul(&acc, &acc);
+            acc = self.square(&acc);
             if (e >> bit) & 1 == 1 {
                 acc = self.mul(&acc, &base_mont);
             }
         }
-        acc = self.mul(&acc, &acc);
+        acc = self.square(&acc);
         self.mul(&acc, base)
     }
 }

@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test
+.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test rsa-limb32 nostd fuzz fuzz-smoke fuzz-seed bench c-test
 
 all: build
 
@@ -64,7 +64,7 @@ count-nginx-instructions: nginx-module
 	scripts/count-nginx-instructions
 
 ## The full suite: what CI runs.
-test: lint rust-test nostd c-test nginx-test fuzz-smoke
+test: lint rust-test rsa-limb32 nostd c-test nginx-test fuzz-smoke
 
 lint: fmt-check clippy
 
@@ -76,6 +76,10 @@ clippy:
 
 rust-test:
 	$(CARGO) test --workspace --exclude tollgate-nginx-tests
+
+## The RSA arithmetic on 32-bit words (as on Cortex-M), tested on this 64-bit host.
+rsa-limb32:
+	RUSTFLAGS="--cfg tollgate_limb32" CARGO_TARGET_DIR=$(CURDIR)/target/limb32 $(CARGO) test -p tollgate --lib alg::rsa
 
 ## The core without std or an allocator: a bare-metal build, and a host no_std staticlib whose
 ## symbols must name neither std nor an allocator.

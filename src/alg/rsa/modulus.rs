@@ -5,13 +5,15 @@
 //! variable time; it must be correct for every input, and the tests prove it against a naive
 //! reference on random and edge-case values.
 
-#[cfg(target_pointer_width = "64")]
+// 64-bit words where the machine multiplies 64×64→128 natively, 32-bit words elsewhere (Cortex-M:
+// UMULL/UMAAL). `--cfg tollgate_limb32` tests the 32-bit path on a 64-bit host.
+#[cfg(all(target_pointer_width = "64", not(tollgate_limb32)))]
 pub(crate) type Limb = u64;
-#[cfg(target_pointer_width = "64")]
+#[cfg(all(target_pointer_width = "64", not(tollgate_limb32)))]
 type Wide = u128;
-#[cfg(not(target_pointer_width = "64"))]
+#[cfg(any(not(target_pointer_width = "64"), tollgate_limb32))]
 pub(crate) type Limb = u32;
-#[cfg(not(target_pointer_width = "64"))]
+#[cfg(any(not(target_pointer_width = "64"), tollgate_limb32))]
 type Wide = u64;
 
 pub(crate) const LIMB_BITS: usize = Limb::BITS as usize;
@@ -270,7 +272,7 @@ mod tests {
     #[test]
     fn bytes_round_trip_through_words() {
         let bytes: [u8; 20] = core::array::from_fn(|i| i as u8 + 1);
-        let words = from_be_bytes::<4>(&bytes);
+        let words = from_be_bytes::<8>(&bytes);
         let mut back = [0u8; 20];
         to_be_bytes(&words, &mut back);
         assert_eq!(back, bytes);

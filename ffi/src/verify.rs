@@ -2,7 +2,7 @@
 
 use core::ffi::c_void;
 
-use tollgate::{CacheSlot, Scratch};
+use tollgate::{Cache, CacheSlot, Scratch};
 
 use crate::boundary::{arg, arg_mut, bytes, caller_memory, guard, infallible};
 use crate::claims::tollgate_claims;
@@ -75,8 +75,8 @@ pub const TOLLGATE_CACHE_MAX_SLOTS: usize = 4096;
 
 /// Recently verified tokens of one verifier, with their claims. Used by one thread at a time.
 pub struct tollgate_cache {
-    verifier: *const tollgate_verifier,
-    slots: Vec<CacheSlot>,
+    /// `'static` stands for the C contract: the verifier outlives the cache and is not changed.
+    cache: Cache<'static, Vec<CacheSlot>>,
 }
 
 /// Creates a cache of `slots` verified tokens (each about 15 KiB; at most
@@ -90,8 +90,9 @@ pub extern "C" fn tollgate_cache_new(
     out: *mut *mut tollgate_cache,
 ) -> tollgate_status {
     guard(|| {
-        // SAFETY: the caller passes a live verifier; only its address is kept.
-        unsafe { arg(verifier) }?;
+        // SAFETY: the caller passes a live verifier that outlives the cache and is not changed
+        // meanwhile (documented above); the cache borrows it for that long.
+        let verifier: &'static tollgate_verifier = unsafe { arg(verifier) }?;
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
@@ -102,7 +103,9 @@ pub extern "C" fn tollgate_cache_new(
         v.try_reserve_exact(slots)
             .map_err(|_| tollgate_status::OutOfMemory)?;
         v.resize_with(slots, CacheSlot::new);
-        let cache = Box::new(tollgate_cache { verifier, slots: v });
+        let cache = Box::new(tollgate_cache {
+            cache: Cache::new(&verifier.verifier, v),
+        });
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { out.write(Box::into_raw(cache)) };
         Ok(())
@@ -136,14 +139,10 @@ pub extern "C" fn tollgate_verify_cached(
     guard(|| {
         // SAFETY: the caller passes a live cache that no other thread uses during the call.
         let cache = unsafe { arg_mut(cache) }?;
-        // SAFETY: the cache's verifier outlives it, as `tollgate_cache_new` requires.
-        let verifier = unsafe { arg(cache.verifier) }?;
         // SAFETY: the caller passes `token_len` readable bytes.
         let token = unsafe { bytes(token, token_len) }?;
         let scratch = scratch_arg(scratch, scratch_len)?;
-        verifier
-            .verifier
-            .verify_cached(token, now, &mut cache.slots, scratch)?;
+        cache.cache.verify(token, now, scratch)?;
         point_at_claims(claims, scratch);
         Ok(())
     })

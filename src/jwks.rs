@@ -9,6 +9,8 @@
 use base64ct::{Base64UrlUnpadded, Encoding};
 use zeroize::Zeroizing;
 
+#[cfg(feature = "rsa")]
+use crate::alg::rsa;
 use crate::alg::{Algorithm, Material, eddsa, hmac};
 use crate::error::{JwksError, JwksErrorKind, SkipReason};
 use crate::json::{self, JsonError, Kind, Value};
@@ -250,6 +252,8 @@ struct JwkMembers {
     key_ops: Option<Value>,
     x: Option<Value>,
     k: Option<Value>,
+    n: Option<Value>,
+    e: Option<Value>,
     d: Option<Value>,
 }
 
@@ -266,6 +270,8 @@ impl JwkMembers {
                 (b"key_ops", &mut m.key_ops),
                 (b"x", &mut m.x),
                 (b"k", &mut m.k),
+                (b"n", &mut m.n),
+                (b"e", &mut m.e),
                 (b"d", &mut m.d),
             ]
             .into_iter()
@@ -318,7 +324,11 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, Refusal> {
     let material = match kty {
         KeyType::Okp => okp_material(raw, &m, required(crv)?)?,
         KeyType::Oct => oct_material(raw, &m)?,
-        KeyType::Ec | KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
+        #[cfg(feature = "rsa")]
+        KeyType::Rsa => rsa_material(raw, &m)?,
+        #[cfg(not(feature = "rsa"))]
+        KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
+        KeyType::Ec => return Err(SkipReason::Unsupported.into()),
     };
     let kid = m.kid.map(|v| kid(raw, v)).transpose()?;
     let key = Key::new(kid, algorithm, material).ok_or(SkipReason::Unsupported)?;
@@ -347,6 +357,29 @@ fn oct_material(raw: &[u8], m: &JwkMembers) -> Result<Material, SkipReason> {
     let secret =
         Base64UrlUnpadded::decode(k, &mut secret[..]).map_err(|_| SkipReason::InvalidKey)?;
     Ok(Material::Hmac(hmac::secret(secret)?))
+}
+
+/// Longest `n` we read: the base64url of a 4096-bit modulus, rounded up to whole quanta; the
+/// decoded bytes then reach the size check, which names a larger key as such.
+#[cfg(feature = "rsa")]
+const MAX_N_TEXT_LEN: usize = (rsa::MAX_MODULUS_BITS / 8).div_ceil(3) * 4;
+#[cfg(feature = "rsa")]
+const MAX_N_LEN: usize = MAX_N_TEXT_LEN / 4 * 3;
+
+/// An `RSA` key (RFC 7518 §6.3.1): `n` and `e`, big-endian and minimal. Only these two are read;
+/// `x5c`, `x5t` and `x5t#S256` never find or supply a key. Moduli below 2048 bits are skipped as
+/// too short (§3.3).
+#[cfg(feature = "rsa")]
+fn rsa_material(raw: &[u8], m: &JwkMembers) -> Result<Material, SkipReason> {
+    let mut n_text = [0u8; MAX_N_TEXT_LEN];
+    let n_text = text(raw, required(m.n)?, &mut n_text)?;
+    let mut n = [0u8; MAX_N_LEN];
+    let n = Base64UrlUnpadded::decode(n_text, &mut n).map_err(|_| SkipReason::InvalidKey)?;
+    let mut e_text = [0u8; SHORT_MEMBER_LEN];
+    let e_text = text(raw, required(m.e)?, &mut e_text)?;
+    let mut e = [0u8; 8];
+    let e = Base64UrlUnpadded::decode(e_text, &mut e).map_err(|_| SkipReason::InvalidKey)?;
+    Ok(Material::Rsa(rsa::public_key(n, e)?))
 }
 
 /// Decodes a base64url member that must be exactly `out.len()` bytes (canonical, unpadded).

@@ -158,7 +158,7 @@ fn two_keys_with_the_same_kid_and_algorithm_are_refused() {
 }
 
 #[test]
-fn test_jwks_loads_three_keys_and_skips_rsa() {
+fn test_jwks_loads_every_key() {
     let (keys, report) =
         load(&std::fs::read_to_string(vectors_dir().join("test.jwks")).unwrap()).unwrap();
     assert_eq!(
@@ -167,22 +167,27 @@ fn test_jwks_loads_three_keys_and_skips_rsa() {
             report.skipped,
             report.private_members_ignored
         ),
-        (3, 1, 0)
+        (9, 0, 0)
     );
-    assert_eq!(skips(&report), [(3, SkipReason::Unsupported)]);
     let listed: Vec<_> = keys.iter().collect();
     assert_eq!(
         listed,
         [
             (Algorithm::EdDsa, Some("ed1")),
             (Algorithm::EdDsa, Some("ed2")),
-            (Algorithm::Hs256, Some("hs1"))
+            (Algorithm::Hs256, Some("hs1")),
+            (Algorithm::Rs256, Some("rsa1")),
+            (Algorithm::Ps256, Some("ps1")),
+            (Algorithm::Rs384, Some("rs384")),
+            (Algorithm::Ps384, Some("ps384")),
+            (Algorithm::Rs512, Some("rs512")),
+            (Algorithm::Ps512, Some("ps512")),
         ]
     );
 }
 
 #[test]
-fn keycloak_style_set_loads_its_ed25519_key_and_skips_the_rest() {
+fn keycloak_style_set_loads_its_signing_keys_and_skips_the_encryption_key() {
     // RFC 7517 §5: members of unknown or unsupported key types are ignored.
     let doc = format!(
         r#"{{"keys":[
@@ -194,24 +199,21 @@ fn keycloak_style_set_loads_its_ed25519_key_and_skips_the_rest() {
         ed1_x()
     );
     let (keys, report) = load(&doc).unwrap();
-    assert_eq!((report.loaded, report.skipped), (1, 2));
-    assert_eq!(
-        skips(&report),
-        [
-            (0, SkipReason::Unsupported),
-            (1, SkipReason::NotForSignatures)
-        ]
-    );
+    assert_eq!((report.loaded, report.skipped), (2, 1));
+    assert_eq!(skips(&report), [(1, SkipReason::NotForSignatures)]);
     assert_eq!(
         keys.iter().collect::<Vec<_>>(),
-        [(Algorithm::EdDsa, Some("ed"))]
+        [
+            (Algorithm::Rs256, Some("rsa-sig")),
+            (Algorithm::EdDsa, Some("ed"))
+        ]
     );
 }
 
 #[test]
 fn a_set_whose_every_key_is_skipped_has_no_usable_key_and_says_why() {
     let doc = format!(
-        r#"{{"keys":[{{"kty":"RSA","kid":"1","n":"AQAB","e":"AQAB"}},{{"kty":"oct","k":"{}"}},{{"kty":"OKP","crv":"Ed25519"}}]}}"#,
+        r#"{{"keys":[{{"kty":"OKP","crv":"X25519","kid":"1","x":"AQAB"}},{{"kty":"oct","k":"{}"}},{{"kty":"OKP","crv":"Ed25519"}}]}}"#,
         b64(&[1u8; 8])
     );
     let err = load(&doc).unwrap_err();
@@ -428,7 +430,7 @@ fn a_document_that_adds_no_key_to_a_set_is_refused() {
 #[test]
 fn fatal_errors_name_the_key_they_concern() {
     let err = load(&format!(
-        r#"{{"keys":[{{"kty":"RSA"}},{{"kty":"oct","alg":"ES256","k":"{}"}}]}}"#,
+        r#"{{"keys":[{{"kty":"OKP","crv":"X25519"}},{{"kty":"oct","alg":"ES256","k":"{}"}}]}}"#,
         b64(HS1_SECRET)
     ))
     .unwrap_err();

@@ -5,15 +5,13 @@
 //! A family module provides its key material (built from the key's JOSE members, refusing what
 //! cannot be a valid key) and its check; [`Material`] names each family's key and routes
 //! [`Material::verify`] to it. Which families a build carries is chosen by Cargo features:
-//! `p256` (ES256), `p384` (ES384) and `rsa` (RS256…PS512, in `rsa.rs` once wired in); EdDSA and
+//! `p256` (ES256), `p384` (ES384) and `rsa` (RS256…PS512); EdDSA and
 //! HS256 are always there. Adding a family: a module here, a `Material` variant with its arms in
 //! `serves` and `verify`, `Algorithm::is_enabled`, and its JWK members in `jwks.rs`.
 
 pub(crate) mod eddsa;
 pub(crate) mod hmac;
-// Wired into `Material` in the next commit.
 #[cfg(feature = "rsa")]
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod rsa;
 
 /// A JWS signature algorithm (RFC 7518 §3.1, RFC 8037, RFC 9864): every one this project
@@ -108,33 +106,39 @@ impl Algorithm {
             Algorithm::EdDsa | Algorithm::Hs256 => true,
             Algorithm::Es256 => false,
             Algorithm::Es384 => false,
-            // The `rsa` feature's arithmetic is wired in by the RSA work; until then no build
-            // verifies RS* or PS*.
             Algorithm::Rs256
             | Algorithm::Rs384
             | Algorithm::Rs512
             | Algorithm::Ps256
             | Algorithm::Ps384
-            | Algorithm::Ps512 => false,
+            | Algorithm::Ps512 => cfg!(feature = "rsa"),
         }
     }
 }
 
 /// Verification key material of one family, ready to check signatures.
+// No heap to box the large RSA variant into: a key set's size is fixed by its largest key.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum Material {
     Ed25519(eddsa::PublicKey),
     Hmac(hmac::Secret),
+    /// The largest variant (about 1 KiB for room to hold a 4096-bit key): it sets the size of
+    /// every key in a set.
+    #[cfg(feature = "rsa")]
+    Rsa(rsa::RsaKey),
 }
 
 impl Material {
     /// Whether this material may be bound to `algorithm`: one key serves one family, and a
     /// public key never serves as an HMAC secret.
     pub(crate) fn serves(&self, algorithm: Algorithm) -> bool {
-        matches!(
-            (self, algorithm),
-            (Material::Ed25519(_), Algorithm::EdDsa) | (Material::Hmac(_), Algorithm::Hs256)
-        )
+        match self {
+            Material::Ed25519(_) => algorithm == Algorithm::EdDsa,
+            Material::Hmac(_) => algorithm == Algorithm::Hs256,
+            #[cfg(feature = "rsa")]
+            Material::Rsa(_) => rsa::scheme(algorithm).is_some(),
+        }
     }
 
     /// Whether `signature` is a valid `algorithm` signature of `message` under this key. The
@@ -143,6 +147,8 @@ impl Material {
         match (self, algorithm) {
             (Material::Ed25519(key), Algorithm::EdDsa) => eddsa::verify(key, message, signature),
             (Material::Hmac(key), Algorithm::Hs256) => hmac::verify(key, message, signature),
+            #[cfg(feature = "rsa")]
+            (Material::Rsa(key), _) => rsa::verify(key, algorithm, message, signature),
             // Keys are bound when loaded; a mismatch here is a bug, and never a pass.
             _ => false,
         }

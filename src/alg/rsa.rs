@@ -15,6 +15,9 @@ mod tests;
 
 use modulus::{LIMB_BITS, Modulus};
 
+use crate::alg::Algorithm;
+use crate::error::SkipReason;
+
 /// Smallest modulus accepted: RFC 7518 §3.3 requires 2048 bits or more.
 pub(crate) const MIN_MODULUS_BITS: usize = 2048;
 /// Largest modulus accepted; larger keys cost more work than a gateway should buy per token.
@@ -24,6 +27,47 @@ pub(crate) const MAX_MODULUS_LEN: usize = MAX_MODULUS_BITS / 8;
 /// Largest public exponent, in bits. Real keys use 65537; the bound caps the squarings a key can
 /// make every verification pay.
 pub(crate) const MAX_EXPONENT_BITS: u32 = 33;
+
+/// The hash of an RSA JWS algorithm and whether it is PSS; `None` for the other families.
+pub(crate) fn scheme(algorithm: Algorithm) -> Option<(Hash, Padding)> {
+    Some(match algorithm {
+        Algorithm::Rs256 => (Hash::Sha256, Padding::Pkcs1v15),
+        Algorithm::Rs384 => (Hash::Sha384, Padding::Pkcs1v15),
+        Algorithm::Rs512 => (Hash::Sha512, Padding::Pkcs1v15),
+        Algorithm::Ps256 => (Hash::Sha256, Padding::Pss),
+        Algorithm::Ps384 => (Hash::Sha384, Padding::Pss),
+        Algorithm::Ps512 => (Hash::Sha512, Padding::Pss),
+        _ => return None,
+    })
+}
+
+/// Whether `signature` is a valid `algorithm` signature of `message` under `key`.
+pub(crate) fn verify(key: &RsaKey, algorithm: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+    match scheme(algorithm) {
+        Some((hash, Padding::Pkcs1v15)) => key.verify_pkcs1v15(hash, message, signature),
+        Some((hash, Padding::Pss)) => key.verify_pss(hash, message, signature),
+        None => false,
+    }
+}
+
+/// The key a JWK's `n` and `e` describe (RFC 7518 §6.3.1), or why it is skipped: below 2048
+/// bits it is too short for RS*/PS* (§3.3).
+pub(crate) fn public_key(n_be: &[u8], e_be: &[u8]) -> Result<RsaKey, SkipReason> {
+    RsaKey::new(n_be, e_be).map_err(|e| match e {
+        RsaKeyError::ModulusTooSmall => SkipReason::KeyTooShort,
+        RsaKeyError::ModulusTooLarge => SkipReason::MemberTooLarge,
+        RsaKeyError::InvalidModulus | RsaKeyError::InvalidExponent => SkipReason::InvalidKey,
+    })
+}
+
+/// The two signature schemes of RFC 8017 that JWS uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Padding {
+    /// RSASSA-PKCS1-v1_5: `RS*`.
+    Pkcs1v15,
+    /// RSASSA-PSS: `PS*`.
+    Pss,
+}
 
 /// A hash function of the SHA-2 family, as RSA signatures in JWS use it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

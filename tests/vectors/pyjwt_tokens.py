@@ -7,9 +7,11 @@ JSON escapes non-ASCII text, emoji as surrogate pairs. Run with PyJWT and crypto
     python3 tests/vectors/pyjwt_tokens.py > tests/vectors/independent.tsv
 """
 import base64
+import pathlib
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 NOW = 1_750_000_000
 ISSUER = "https://issuer.example"
@@ -28,6 +30,12 @@ def claims(**overrides):
     c.update(overrides)
     return c
 
+
+HERE = pathlib.Path(__file__).parent
+# The published RSA test keys (openssl genpkey) and the kid each algorithm's key has in test.jwks.
+RSA = {bits: load_pem_private_key((HERE / f"rsa{bits}.pem").read_bytes(), None) for bits in (2048, 3072, 4096)}
+RSA_KIDS = {"RS256": ("rsa1", 2048), "PS256": ("ps1", 2048), "RS384": ("rs384", 3072),
+            "PS384": ("ps384", 3072), "RS512": ("rs512", 4096), "PS512": ("ps512", 4096)}
 
 ed1 = Ed25519PrivateKey.from_private_bytes(ED1_SEED)
 at_jwt = {"typ": "at+jwt"}
@@ -48,6 +56,12 @@ rows = [
      jwt.encode(claims(exp=NOW - 1), ed1, algorithm="EdDSA", headers={"kid": "ed1", **at_jwt}),
      "PyJWT token past its exp"),
 ]
+
+for alg, (kid, bits) in RSA_KIDS.items():
+    # PyJWT's PSS salt is as long as the hash (RFC 7518 3.5) and random: rerunning changes the tokens.
+    rows.append((f"pyjwt_{alg.lower()}_access_token", "ok",
+                 jwt.encode(claims(), RSA[bits], algorithm=alg, headers={"kid": kid, **at_jwt}),
+                 f"PyJWT {alg} with a {bits}-bit key"))
 
 print("# name\tjwks\tnow\tpolicy\texpect\ttoken\treason")
 for name, expect, token, reason in rows:

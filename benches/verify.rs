@@ -2,7 +2,9 @@
 //! RFC 9068 access token, in the same run. Prints the ratios at the end.
 //!
 //! Floors: HS256 is a pre-keyed HMAC-SHA256 over the signing input (the key schedule done once,
-//! as Tollgate does at load time); EdDSA is `verify_strict` with an already-decompressed key.
+//! as Tollgate does at load time); EdDSA is `verify_strict` with an already-decompressed key;
+//! RSA is ring's signature verification alone (`RsaPublicKeyComponents::verify`, assembly
+//! Montgomery multiplication), RS256/RS384/RS512 and PS256/PS384/PS512 at 2048/3072/4096 bits.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -36,7 +38,7 @@ fn jsonwebtoken_validation(alg: JwtAlg) -> Validation {
 
 fn split(token: &str) -> (&[u8], Vec<u8>) {
     let (input, sig) = token.rsplit_once('.').unwrap();
-    let mut bytes = vec![0u8; 64];
+    let mut bytes = vec![0u8; 512];
     let n = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode(sig, &mut bytes)
         .unwrap()
         .len();
@@ -125,6 +127,46 @@ fn eddsa(c: &mut Criterion) {
     );
 }
 
+/// One group per RSA algorithm of `test.jwks`, each with its key size there.
+fn rsa(c: &mut Criterion) {
+    use ring::signature as ring_sig;
+    use support::rsa::{RSA_TEST_KEYS, rsa_test_key};
+    for (alg, kid, bits) in RSA_TEST_KEYS {
+        let (claims, now) = today();
+        let key = rsa_test_key(bits);
+        let header = format!(r#"{{"alg":"{alg}","typ":"at+jwt","kid":"{kid}"}}"#);
+        let token = key.token(alg, &header, &claims.json());
+        let (input, sig) = split(&token);
+        let (ring_alg, jwt_alg): (&ring_sig::RsaParameters, _) = match alg {
+            "RS256" => (&ring_sig::RSA_PKCS1_2048_8192_SHA256, JwtAlg::RS256),
+            "RS384" => (&ring_sig::RSA_PKCS1_2048_8192_SHA384, JwtAlg::RS384),
+            "RS512" => (&ring_sig::RSA_PKCS1_2048_8192_SHA512, JwtAlg::RS512),
+            "PS256" => (&ring_sig::RSA_PSS_2048_8192_SHA256, JwtAlg::PS256),
+            "PS384" => (&ring_sig::RSA_PSS_2048_8192_SHA384, JwtAlg::PS384),
+            _ => (&ring_sig::RSA_PSS_2048_8192_SHA512, JwtAlg::PS512),
+        };
+        let public = ring_sig::RsaPublicKeyComponents {
+            n: key.n.clone(),
+            e: key.e.clone(),
+        };
+        let floor = || {
+            public
+                .verify(ring_alg, black_box(input), black_box(&sig))
+                .unwrap()
+        };
+        let jwt_key = DecodingKey::from_rsa_raw_components(&key.n, &key.e);
+        let group = format!("{}_{bits}", alg.to_lowercase());
+        compare(
+            c,
+            &group,
+            &token,
+            now,
+            ("floor_ring", floor),
+            (jwt_alg, jwt_key),
+        );
+    }
+}
+
 fn rejections(c: &mut Criterion) {
     let verifier = tollgate_verifier();
     let mut scratch = Scratch::new();
@@ -136,6 +178,8 @@ fn rejections(c: &mut Criterion) {
         "hs256_wrong_secret",
         "exp_exactly_now",
         "kid_not_in_set",
+        "rs256_signature_n",
+        "ps256_salt_length_0",
     ] {
         let v = by_name(name);
         group.bench_function(name, |b| {
@@ -169,6 +213,12 @@ fn report_ratios() {
     for (group, floor) in [
         ("hs256", "floor_hmac_sha256"),
         ("eddsa", "floor_verify_strict"),
+        ("rs256_2048", "floor_ring"),
+        ("ps256_2048", "floor_ring"),
+        ("rs384_3072", "floor_ring"),
+        ("ps384_3072", "floor_ring"),
+        ("rs512_4096", "floor_ring"),
+        ("ps512_4096", "floor_ring"),
     ] {
         let (Some(f), Some(t), Some(j)) = (
             mean_ns(group, floor),
@@ -196,6 +246,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     hs256(&mut c);
     eddsa(&mut c);
+    rsa(&mut c);
     rejections(&mut c);
     c.final_summary();
     report_ratios();

@@ -4,8 +4,10 @@
 mod support;
 
 use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey, EncodingKey, Header, Validation};
+use num_bigint::BigUint;
 use support::rsa::*;
 use support::*;
+use tollgate::{Algorithm, Error, KeySet, Scratch, SkipReason, Verifier};
 
 const RSA_ALGS: [(&str, JwtAlg); 6] = [
     ("RS256", JwtAlg::RS256),
@@ -51,4 +53,267 @@ fn jsonwebtoken_signs_with_the_published_keys() {
         .unwrap();
         assert!(jsonwebtoken_accepts(&token, &key, JwtAlg::PS256), "{bits}");
     }
+}
+
+// --- Tokens from jsonwebtoken verify (its RSA comes from the `rsa` crate) ------------------
+
+fn test_jwks_verifier() -> Verifier {
+    let jwks = std::fs::read(vectors_dir().join("test.jwks")).unwrap();
+    Verifier::new(
+        KeySet::from_jwks(&jwks).unwrap().0,
+        policy_from(STANDARD_POLICY),
+    )
+}
+
+fn jsonwebtoken_token(alg: JwtAlg, kid: &str, key: &RsaTestKey) -> String {
+    let mut header = Header::new(alg);
+    header.typ = Some("at+jwt".into());
+    header.kid = Some(kid.into());
+    let claims = serde_json::json!({
+        "iss": ISSUER, "sub": "client-1", "aud": AUDIENCE, "client_id": "client-1",
+        "iat": NOW - 5, "exp": NOW + 300, "jti": "jsonwebtoken-rsa", "scope": "items:read",
+    });
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_der(&key.pkcs1_der)).unwrap()
+}
+
+#[test]
+fn jsonwebtoken_tokens_of_every_rsa_algorithm_verify() {
+    let verifier = test_jwks_verifier();
+    let mut scratch = Scratch::new();
+    for (alg, kid, bits) in RSA_TEST_KEYS {
+        let jwt_alg = RSA_ALGS.iter().find(|(a, _)| *a == alg).unwrap().1;
+        let token = jsonwebtoken_token(jwt_alg, kid, &rsa_test_key(bits));
+        let claims = verifier
+            .verify(token.as_bytes(), NOW, &mut scratch)
+            .unwrap_or_else(|e| panic!("{alg} {bits}: {e}"));
+        assert_eq!(claims.jti(), Some("jsonwebtoken-rsa"));
+    }
+}
+
+#[test]
+fn a_jsonwebtoken_ps256_token_needs_a_key_that_says_ps256() {
+    // The same modulus as rsa1, which is bound to RS256: one key, one algorithm.
+    let token = jsonwebtoken_token(JwtAlg::PS256, "rsa1", &rsa_test_key(2048));
+    let mut scratch = Scratch::new();
+    let err = test_jwks_verifier().verify(token.as_bytes(), NOW, &mut scratch);
+    assert_eq!(err.unwrap_err(), Error::UnknownKey);
+}
+
+#[test]
+fn es256_named_on_an_rsa_key_finds_no_key() {
+    // alg swapped to ES256 on an RSA kid: no ES256 key has that kid, or ES256 is not built in.
+    let k = rsa_test_key(2048);
+    let token = k.token(
+        "RS256",
+        r#"{"alg":"ES256","typ":"at+jwt","kid":"rsa1"}"#,
+        &Claims::standard().json(),
+    );
+    let expected = if Algorithm::Es256.is_enabled() {
+        Error::UnknownKey
+    } else {
+        Error::UnsupportedAlgorithm
+    };
+    let mut scratch = Scratch::new();
+    let err = test_jwks_verifier().verify(token.as_bytes(), NOW, &mut scratch);
+    assert_eq!(err.unwrap_err(), expected);
+}
+
+// --- RSA keys in a JWKS (RFC 7518 §6.3.1, §3.3) -------------------------------------------
+
+fn rsa_jwk(n: &[u8], e: &[u8]) -> String {
+    format!(
+        r#"{{"keys":[{{"kty":"RSA","kid":"k","n":"{}","e":"{}"}},{{"kty":"oct","k":"{}"}}]}}"#,
+        b64(n),
+        b64(e),
+        b64(HS1_SECRET)
+    )
+}
+
+fn skip_reason(doc: &str) -> Option<SkipReason> {
+    let (_, report) = KeySet::from_jwks(doc.as_bytes()).unwrap();
+    report.skipped_keys().next().map(|s| s.reason)
+}
+
+#[test]
+fn rsa_keys_below_2048_bits_are_skipped_as_too_short_rfc7518_3_3() {
+    let k1024 = rsa_test_key(1024);
+    assert_eq!(
+        skip_reason(&rsa_jwk(&k1024.n, &k1024.e)),
+        Some(SkipReason::KeyTooShort)
+    );
+    // 2047 bits: the 2048-bit modulus shifted right by one, made odd.
+    let n = rsa_test_key(2048).n;
+    let mut n2047 = BigUint::from_bytes_be(&n) >> 1u8;
+    n2047.set_bit(0, true);
+    assert_eq!(
+        skip_reason(&rsa_jwk(&n2047.to_bytes_be(), &[1, 0, 1])),
+        Some(SkipReason::KeyTooShort)
+    );
+}
+
+#[test]
+fn rsa_keys_with_e_1_even_e_even_n_or_zero_padding_are_skipped_as_invalid() {
+    let n = rsa_test_key(2048).n;
+    let mut even_n = n.clone();
+    *even_n.last_mut().unwrap() &= !1;
+    let mut padded_n = vec![0u8];
+    padded_n.extend(&n);
+    let cases: [(&str, &[u8], &[u8]); 6] = [
+        ("e = 1", &n, &[1]),
+        ("e = 65536", &n, &[1, 0, 0]),
+        ("e = 0", &n, &[0]),
+        ("e zero-padded", &n, &[0, 1, 0, 1]),
+        ("n even", &even_n, &[1, 0, 1]),
+        ("n zero-padded, RFC 7518 6.3.1.1", &padded_n, &[1, 0, 1]),
+    ];
+    for (case, n, e) in cases {
+        assert_eq!(
+            skip_reason(&rsa_jwk(n, e)),
+            Some(SkipReason::InvalidKey),
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn rsa_keys_above_4096_bits_are_skipped_as_too_large() {
+    let mut n8192 = vec![0xc3u8; 1024];
+    n8192[1023] |= 1;
+    assert_eq!(
+        skip_reason(&rsa_jwk(&n8192, &[1, 0, 1])),
+        Some(SkipReason::MemberTooLarge)
+    );
+    let mut n4104 = vec![0xc3u8; 513];
+    n4104[512] |= 1;
+    assert_eq!(
+        skip_reason(&rsa_jwk(&n4104, &[1, 0, 1])),
+        Some(SkipReason::MemberTooLarge)
+    );
+}
+
+#[test]
+fn an_rsa_key_with_only_a_certificate_chain_is_skipped_x5c_never_supplies_a_key() {
+    let azure = std::fs::read_to_string(vectors_dir().join("idp/azure.jwks")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&azure).unwrap();
+    let mut key = doc["keys"][0].clone();
+    key.as_object_mut().unwrap().remove("n");
+    key.as_object_mut().unwrap().remove("e");
+    let jwks = serde_json::json!({"keys": [key, {"kty": "oct", "k": b64(HS1_SECRET)}]});
+    assert_eq!(
+        skip_reason(&jwks.to_string()),
+        Some(SkipReason::MissingMember)
+    );
+}
+
+#[test]
+fn a_certificate_of_another_key_in_x5c_changes_nothing() {
+    // The JWK's n and e are the 2048-bit key's; its x5c carries the 4096-bit key's certificate.
+    // A token by the 4096-bit key does not verify: x5c is never read.
+    let auth0 = std::fs::read_to_string(vectors_dir().join("idp/auth0.jwks")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&auth0).unwrap();
+    let mut key = doc["keys"][0].clone();
+    key["x5c"] = doc["keys"][1]["x5c"].clone();
+    key["x5t"] = doc["keys"][1]["x5t"].clone();
+    let jwks = serde_json::json!({ "keys": [key] }).to_string();
+    let verifier = Verifier::new(
+        KeySet::from_jwks(jwks.as_bytes()).unwrap().0,
+        policy_from(STANDARD_POLICY),
+    );
+    let header = r#"{"alg":"RS256","typ":"at+jwt","kid":"auth0-current"}"#;
+    let payload = Claims::standard().json();
+    let mut scratch = Scratch::new();
+    let by_4096 = rsa_test_key(4096).token("RS256", header, &payload);
+    assert_eq!(
+        verifier
+            .verify(by_4096.as_bytes(), NOW, &mut scratch)
+            .unwrap_err(),
+        Error::BadSignature
+    );
+    let by_2048 = rsa_test_key(2048).token("RS256", header, &payload);
+    assert!(
+        verifier
+            .verify(by_2048.as_bytes(), NOW, &mut scratch)
+            .is_ok()
+    );
+}
+
+// --- JWKS documents shaped like identity providers publish them ---------------------------
+
+/// Each signing key of a document: kid, the algorithm it is bound to, key size.
+type SigningKeys = &'static [(&'static str, &'static str, usize)];
+
+/// (file, keys loaded, keys skipped, signing keys)
+const IDP_DOCUMENTS: [(&str, u16, u16, SigningKeys); 5] = [
+    (
+        "keycloak.jwks",
+        2,
+        1,
+        &[("kc-rs256", "RS256", 2048), ("kc-ps256", "PS256", 3072)],
+    ),
+    (
+        "auth0.jwks",
+        2,
+        0,
+        &[
+            ("auth0-current", "RS256", 2048),
+            ("auth0-next", "RS256", 4096),
+        ],
+    ),
+    // No alg in Azure's keys: RSA without alg is RS256.
+    (
+        "azure.jwks",
+        3,
+        0,
+        &[
+            ("azure-1", "RS256", 2048),
+            ("azure-2", "RS256", 3072),
+            ("azure-3", "RS256", 4096),
+        ],
+    ),
+    (
+        "google.jwks",
+        2,
+        0,
+        &[("google-a", "RS256", 2048), ("google-b", "RS256", 3072)],
+    ),
+    ("okta.jwks", 1, 0, &[("okta-1", "RS256", 2048)]),
+];
+
+#[test]
+fn identity_provider_key_sets_load_and_verify_their_tokens() {
+    let payload = Claims::standard().json();
+    let mut scratch = Scratch::new();
+    for (file, loaded, skipped, keys) in IDP_DOCUMENTS {
+        let jwks = std::fs::read(vectors_dir().join("idp").join(file)).unwrap();
+        let (set, report) = KeySet::from_jwks(&jwks).unwrap();
+        assert_eq!((report.loaded, report.skipped), (loaded, skipped), "{file}");
+        let verifier = Verifier::new(set, policy_from(STANDARD_POLICY));
+        for &(kid, alg, bits) in keys {
+            let header = format!(r#"{{"alg":"{alg}","typ":"at+jwt","kid":"{kid}"}}"#);
+            let token = rsa_test_key(bits).token(alg, &header, &payload);
+            let verdict = verifier
+                .verify(token.as_bytes(), NOW, &mut scratch)
+                .map(|_| ());
+            assert_eq!(verdict, Ok(()), "{file} {kid}");
+            // The other padding on the same key: unknown_key, the key is bound to `alg`.
+            let other = if alg.starts_with('R') {
+                alg.replacen('R', "P", 1)
+            } else {
+                alg.replacen('P', "R", 1)
+            };
+            let header = format!(r#"{{"alg":"{other}","typ":"at+jwt","kid":"{kid}"}}"#);
+            let token = rsa_test_key(bits).token(&other, &header, &payload);
+            let verdict = verifier
+                .verify(token.as_bytes(), NOW, &mut scratch)
+                .map(|_| ());
+            assert_eq!(verdict, Err(Error::UnknownKey), "{file} {kid} as {other}");
+        }
+    }
+}
+
+#[test]
+fn keycloak_encryption_key_is_skipped_as_not_for_signatures() {
+    let jwks = std::fs::read(vectors_dir().join("idp/keycloak.jwks")).unwrap();
+    let (_, report) = KeySet::from_jwks(&jwks).unwrap();
+    assert_eq!(report.skipped_for(SkipReason::NotForSignatures), 1);
 }

@@ -75,3 +75,28 @@ fn the_cached_path_does_not_allocate_either() {
         }
     }
 }
+
+#[test]
+fn every_rsa_algorithm_verifies_without_allocating() {
+    let mut verifiers = Verifiers::default();
+    let mut scratch = Scratch::new();
+    let names: Vec<String> = support::rsa::RSA_TEST_KEYS
+        .iter()
+        .map(|(alg, _, _)| format!("{}_access_token", alg.to_lowercase()))
+        .collect();
+    let rsa: Vec<_> = load_vectors("tokens.tsv")
+        .into_iter()
+        .filter(|v| names.contains(&v.name))
+        .collect();
+    assert_eq!(rsa.len(), 6, "RS256/384/512 and PS256/384/512");
+    for v in &rsa {
+        let verifier = verifiers.get(v);
+        let (n, ok) = allocations_in(|| {
+            verifier
+                .verify(v.token.as_bytes(), v.now, &mut scratch)
+                .is_ok()
+        });
+        assert!(ok, "{}", v.name);
+        assert_eq!(n, 0, "{} allocated {n} times", v.name);
+    }
+}

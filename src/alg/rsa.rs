@@ -28,7 +28,7 @@ pub(crate) const MAX_MODULUS_LEN: usize = MAX_MODULUS_BITS / 8;
 /// make every verification pay.
 pub(crate) const MAX_EXPONENT_BITS: u32 = 33;
 
-/// The hash of an RSA JWS algorithm and whether it is PSS; `None` for the other families.
+/// The hash and padding of an RSA JWS algorithm; `None` for the other families.
 pub(crate) fn scheme(algorithm: Algorithm) -> Option<(Hash, Padding)> {
     Some(match algorithm {
         Algorithm::Rs256 => (Hash::Sha256, Padding::Pkcs1v15),

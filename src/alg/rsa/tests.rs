@@ -478,3 +478,14 @@ fn r_squared_is_correct_for_small_and_large_moduli_of_a_size_class() {
     let want = (BigUint::from(1u8) << 3072u32) % &n;
     assert_eq!(BigUint::from_bytes_be(&got[..384]), want);
 }
+
+#[test]
+fn an_rsa_key_serves_the_six_rsa_algorithms_and_never_hmac_rfc8725_2_1() {
+    use crate::alg::{Algorithm, Material};
+    let material = Material::Rsa(RsaKey::new(&odd_modulus(2048), E65537).unwrap());
+    for &alg in Algorithm::ALL {
+        let rsa = alg.as_str().starts_with("RS") || alg.as_str().starts_with("PS");
+        assert_eq!(material.serves(alg), rsa, "{}", alg.as_str());
+    }
+    assert!(!material.verify(Algorithm::Hs256, b"m", &[0; 32]));
+}

@@ -317,3 +317,16 @@ fn keycloak_encryption_key_is_skipped_as_not_for_signatures() {
     let (_, report) = KeySet::from_jwks(&jwks).unwrap();
     assert_eq!(report.skipped_for(SkipReason::NotForSignatures), 1);
 }
+
+#[test]
+fn a_published_rsa_private_key_loads_its_public_part_and_is_counted() {
+    let k = rsa_test_key(2048);
+    let doc = format!(
+        r#"{{"keys":[{{"kty":"RSA","kid":"p","n":"{}","e":"{}","d":"{}"}}]}}"#,
+        b64(&k.n),
+        b64(&k.e),
+        b64(&[0x42; 256])
+    );
+    let (_, report) = KeySet::from_jwks(doc.as_bytes()).unwrap();
+    assert_eq!((report.loaded, report.private_members_ignored), (1, 1));
+}

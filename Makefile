@@ -126,4 +126,5 @@ bench-issuer:
 bench:
 	$(CARGO) bench --bench verify
 	$(CARGO) bench --bench allocations
+	$(CARGO) bench --bench rsa_interleaved
 	$(CARGO) bench -p tollgate-ffi --bench ffi

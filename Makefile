@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test embedded-demo embedded-test embedded-lint
+.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test rsa-limb32 nostd fuzz fuzz-smoke fuzz-seed bench c-test embedded-demo embedded-test embedded-lint
 
 all: build
 
@@ -64,7 +64,7 @@ count-nginx-instructions: nginx-module
 	scripts/count-nginx-instructions
 
 ## The full suite: what CI runs.
-test: lint rust-test nostd c-test nginx-test fuzz-smoke embedded-test
+test: lint rust-test rsa-limb32 nostd c-test nginx-test fuzz-smoke embedded-test
 
 lint: fmt-check clippy
 
@@ -76,6 +76,10 @@ clippy:
 
 rust-test:
 	$(CARGO) test --workspace --exclude tollgate-nginx-tests
+
+## The RSA arithmetic on 32-bit words (as on Cortex-M), tested on this 64-bit host.
+rsa-limb32:
+	RUSTFLAGS="--cfg tollgate_limb32" CARGO_TARGET_DIR=$(CURDIR)/target/limb32 $(CARGO) test -p tollgate --lib alg::rsa
 
 ## The core without std or an allocator: bare-metal builds of each feature (alone on top of EdDSA
 ## and HS256, then all together), each checked for std and allocator symbols and measured in
@@ -92,7 +96,8 @@ nostd:
 	    none) features=; symbols=;; \
 	    p256) features=p256; symbols='ecdsa::p256::public_key';; \
 	    p384) features=p384; symbols='ecdsa::p384::public_key';; \
-	    all) features=all; symbols='ecdsa::p256::public_key ecdsa::p384::public_key';; \
+	    rsa) features=rsa; symbols='alg::rsa::verify';; \
+	    all) features=all; symbols='ecdsa::p256::public_key ecdsa::p384::public_key alg::rsa::verify';; \
 	    *) features=$$f; symbols=;; \
 	  esac; \
 	  $(CARGO) build -q --release --manifest-path tests/nostd/Cargo.toml --target $(NOSTD_TARGET) \

@@ -13,12 +13,17 @@ mod support;
 use std::hint::black_box;
 use std::process::{Command, Stdio};
 
+use support::rsa::{RSA_TEST_KEYS, rsa_test_key};
 use support::*;
 use tollgate::{KeySet, Scratch, Verifier};
 
 /// The probe thread's stack: far more than any verification needs.
 const THREAD_STACK: usize = 1 << 20;
-const CASES: [&str; 5] = ["no-op", "HS256", "EdDSA", "ES256", "ES384"];
+/// The RSA algorithms at the key size `test.jwks` gives each (RSA_TEST_KEYS).
+const CASES: [&str; 11] = [
+    "no-op", "HS256", "EdDSA", "ES256", "ES384", "RS256", "PS256", "RS384", "PS384", "RS512",
+    "PS512",
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -86,7 +91,12 @@ fn prepared(case: &str) -> (Verifier, Option<String>, i64) {
         "EdDSA" => Some(ed_token(&claims)),
         "ES256" => Some(es256_token(&claims)),
         "ES384" => Some(es384_token(&claims)),
-        _ => None,
+        "no-op" => None,
+        rsa => {
+            let (alg, kid, bits) = RSA_TEST_KEYS.into_iter().find(|(a, ..)| *a == rsa).unwrap();
+            let header = format!(r#"{{"alg":"{alg}","typ":"at+jwt","kid":"{kid}"}}"#);
+            Some(rsa_test_key(bits).token(alg, &header, &claims.json()))
+        }
     };
     (
         Verifier::new(keys, policy_from(STANDARD_POLICY)),

@@ -15,7 +15,7 @@
 /**
  * Bytes of caller memory a key set needs (an upper bound that holds across versions).
  */
-#define TOLLGATE_KEYSET_SIZE 8192
+#define TOLLGATE_KEYSET_SIZE 32768
 
 /**
  * Alignment of caller memory for a key set.
@@ -35,7 +35,7 @@
 /**
  * Bytes of caller memory a verifier needs.
  */
-#define TOLLGATE_VERIFIER_SIZE 16384
+#define TOLLGATE_VERIFIER_SIZE 40960
 
 /**
  * Alignment of caller memory for a verifier.

@@ -143,7 +143,7 @@ numbered_enum! {
         TooDeep = 6, "too_deep", "JSON nesting exceeds the depth limit";
         /// `alg` is `none` in some spelling: unsigned tokens are never accepted (RFC 8725 §3.1).
         AlgNone = 7, "alg_none", "unsigned token (alg none) rejected";
-        /// `alg` is not one this verifier supports (EdDSA, Ed25519, HS256).
+        /// `alg` is not one this build verifies ([`crate::Algorithm::is_enabled`]).
         UnsupportedAlgorithm = 8, "unsupported_algorithm", "signature algorithm not supported";
         /// The header has `crit`: we understand no extensions (RFC 7515 §4.1.11).
         CriticalHeader = 9, "critical_header", "header lists critical extensions";

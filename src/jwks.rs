@@ -9,6 +9,8 @@
 use base64ct::{Base64UrlUnpadded, Encoding};
 use zeroize::Zeroizing;
 
+#[cfg(feature = "rsa")]
+use crate::alg::rsa;
 use crate::alg::{Algorithm, Material, eddsa, hmac};
 use crate::error::{JwksError, JwksErrorKind, SkipReason};
 use crate::json::{self, JsonError, Kind, Value};
@@ -253,6 +255,8 @@ struct JwkMembers {
     x: Option<Value>,
     y: Option<Value>,
     k: Option<Value>,
+    n: Option<Value>,
+    e: Option<Value>,
     d: Option<Value>,
 }
 
@@ -270,6 +274,8 @@ impl JwkMembers {
                 (b"x", &mut m.x),
                 (b"y", &mut m.y),
                 (b"k", &mut m.k),
+                (b"n", &mut m.n),
+                (b"e", &mut m.e),
                 (b"d", &mut m.d),
             ]
             .into_iter()
@@ -326,6 +332,9 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, Refusal> {
         KeyType::Ec => ec_material(raw, &m, required(crv)?)?,
         #[cfg(not(any(feature = "p256", feature = "p384")))]
         KeyType::Ec => return Err(SkipReason::Unsupported.into()),
+        #[cfg(feature = "rsa")]
+        KeyType::Rsa => rsa_material(raw, &m)?,
+        #[cfg(not(feature = "rsa"))]
         KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
     };
     let kid = m.kid.map(|v| kid(raw, v)).transpose()?;
@@ -388,6 +397,29 @@ fn coordinates<const N: usize>(
     decode_exact(raw, x, &mut out.0)?;
     decode_exact(raw, y, &mut out.1)?;
     Ok(out)
+}
+
+/// Longest `n` we read: the base64url of a 4096-bit modulus, rounded up to whole quanta; the
+/// decoded bytes then reach the size check, which names a larger key as such.
+#[cfg(feature = "rsa")]
+const MAX_N_TEXT_LEN: usize = (rsa::MAX_MODULUS_BITS / 8).div_ceil(3) * 4;
+#[cfg(feature = "rsa")]
+const MAX_N_LEN: usize = MAX_N_TEXT_LEN / 4 * 3;
+
+/// An `RSA` key (RFC 7518 §6.3.1): `n` and `e`, big-endian and minimal. Only these two are read;
+/// `x5c`, `x5t` and `x5t#S256` never find or supply a key. Moduli below 2048 bits are skipped as
+/// too short (§3.3).
+#[cfg(feature = "rsa")]
+fn rsa_material(raw: &[u8], m: &JwkMembers) -> Result<Material, SkipReason> {
+    let mut n_text = [0u8; MAX_N_TEXT_LEN];
+    let n_text = text(raw, required(m.n)?, &mut n_text)?;
+    let mut n = [0u8; MAX_N_LEN];
+    let n = Base64UrlUnpadded::decode(n_text, &mut n).map_err(|_| SkipReason::InvalidKey)?;
+    let mut e_text = [0u8; SHORT_MEMBER_LEN];
+    let e_text = text(raw, required(m.e)?, &mut e_text)?;
+    let mut e = [0u8; 8];
+    let e = Base64UrlUnpadded::decode(e_text, &mut e).map_err(|_| SkipReason::InvalidKey)?;
+    Ok(Material::Rsa(rsa::public_key(n, e)?))
 }
 
 /// Decodes a base64url member that must be exactly `out.len()` bytes (canonical, unpadded).

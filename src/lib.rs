@@ -1,6 +1,6 @@
 //! Tollgate verifies OAuth 2.0 bearer tokens — compact JWS signed with EdDSA (Ed25519), HS256,
-//! ES256 or ES384 (the last two behind the `p256` and `p384` features) — without a heap, a JSON
-//! DOM or I/O.
+//! ES256, ES384 (behind the `p256` and `p384` features) or RS256…RS512 and PS256…PS512 (RSA,
+//! 2048 to 4096 bits, behind the `rsa` feature) — without a heap, a JSON DOM or I/O.
 //!
 //! ```
 //! use tollgate::{KeySet, Policy, Scratch, Verifier};

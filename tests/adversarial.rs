@@ -68,8 +68,6 @@ verdicts! {
     alg_none_with_signature => Err(Error::AlgNone);
     /// alg is a string
     alg_not_a_string => Err(Error::InvalidHeader);
-    /// an algorithm we do not verify
-    alg_rs256 => Err(Error::UnsupportedAlgorithm);
     /// aud elements must be strings
     audience_array_with_a_number => Err(Error::InvalidClaim);
     /// no audience at all
@@ -326,6 +324,84 @@ verdicts! {
     hs256_signed_with_p256_x_and_y => Err(Error::UnknownKey);
     /// algorithm confusion without kid: a set of EC keys has no HS256 key to fall back on
     hs256_without_kid_against_ec_keys => Err(Error::UnknownKey);
+
+    // RS256 … PS512 (RFC 7518 3.3, 3.5), against test.jwks and rsa_edge.jwks
+    /// an RSA key never verifies ES256
+    es256_header_on_the_rs256_key => Err(Error::UnknownKey);
+    /// an EC key never verifies RS256
+    rs256_header_on_the_es256_key => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_jwk => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_modulus => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_modulus_b64 => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: a set of RSA keys has no HMAC secret, whatever the token names
+    hs256_keyed_with_the_rsa_modulus_without_kid => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_pkcs1_der => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_pkcs1_pem => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_spki_der => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_spki_pem => Err(Error::UnknownKey);
+    /// RFC 7518 3.3/3.5: PS256 with a 2048-bit key
+    ps256_access_token => Ok(());
+    /// a key without PS256 in its alg never verifies PS256
+    ps256_header_on_the_rs256_key => Err(Error::UnknownKey);
+    /// RFC 8017 9.1.2: no 0xbc trailer
+    ps256_header_over_a_pkcs1_signature => Err(Error::BadSignature);
+    /// RFC 7518 3.5: the salt is as long as the hash
+    ps256_salt_length_0 => Err(Error::BadSignature);
+    /// RFC 7518 3.5: the salt is as long as the hash
+    ps256_salt_length_20 => Err(Error::BadSignature);
+    /// RFC 7518 3.5: the salt is as long as the hash
+    ps256_salt_length_64 => Err(Error::BadSignature);
+    /// RFC 7518 3.3/3.5: PS384 with a 3072-bit key
+    ps384_access_token => Ok(());
+    /// RFC 7518 3.3/3.5: PS512 with a 4096-bit key
+    ps512_access_token => Ok(());
+    /// RFC 7518 3.3/3.5: RS256 with a 2048-bit key
+    rs256_access_token => Ok(());
+    /// RFC 8017 9.2: the block type is 01
+    rs256_block_type_2 => Err(Error::BadSignature);
+    /// RFC 8017 9.2: DigestInfo with absent parameters is another encoding
+    rs256_digest_info_without_null => Err(Error::BadSignature);
+    /// Bleichenbacher 2006: a cube root whose cube starts with a valid encoding
+    rs256_e3_bleichenbacher_forgery => Err(Error::BadSignature);
+    /// Bleichenbacher 2006: bytes after the hash
+    rs256_garbage_after_the_digest => Err(Error::BadSignature);
+    /// a PS256 key never verifies RS256
+    rs256_header_on_the_ps256_key => Err(Error::UnknownKey);
+    /// RFC 7518 3.3: keys below 2048 bits are refused
+    rs256_key_of_1024_bits_is_refused => Err(Error::UnknownKey);
+    /// with e = 1 the encoded message is its own signature
+    rs256_key_with_e_1_is_refused => Err(Error::UnknownKey);
+    /// RFC 8017 8.2.2: a trailing byte makes it k+1 bytes
+    rs256_signature_extended => Err(Error::BadSignature);
+    /// RFC 8017 5.2.2: s = n is out of range, not 0
+    rs256_signature_n => Err(Error::BadSignature);
+    /// s = n - 1: (-1)^e = -1
+    rs256_signature_n_minus_1 => Err(Error::BadSignature);
+    /// RFC 8017 5.2.2: s = n + 1 is out of range, not 1
+    rs256_signature_n_plus_1 => Err(Error::BadSignature);
+    /// s = 1: 1^e = 1
+    rs256_signature_one => Err(Error::BadSignature);
+    /// RFC 8017 8.2.2: the signature is exactly k bytes
+    rs256_signature_truncated => Err(Error::BadSignature);
+    /// s = 0: 0^e = 0
+    rs256_signature_zero => Err(Error::BadSignature);
+    /// RFC 8017 8.2.2: a leading zero byte makes it k+1 bytes
+    rs256_signature_zero_padded => Err(Error::BadSignature);
+    /// RFC 7518 3.3/3.5: RS384 with a 3072-bit key
+    rs384_access_token => Ok(());
+    /// one key, one hash
+    rs384_header_on_the_rs256_key => Err(Error::UnknownKey);
+    /// RFC 7518 3.3: RS384 hashes with SHA-384
+    rs384_header_over_a_sha256_encoding => Err(Error::BadSignature);
+    /// RFC 7518 3.3/3.5: RS512 with a 4096-bit key
+    rs512_access_token => Ok(());
 }
 
 #[test]

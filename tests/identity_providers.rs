@@ -1,126 +1,148 @@
 //! Key sets shaped like those identity providers publish (`tests/vectors/idp/`, written by
-//! `tests/vectors/idp_jwks.py` from each provider's public format): they load, their EC keys
-//! verify tokens, and what we do not verify is skipped and reported, never fatal.
-//!
-//! RSA keys are skipped as unsupported while the build does not verify RS256, and load once it
-//! does: the expectations follow `Algorithm::Rs256.is_enabled()`.
+//! `tests/vectors/idp_jwks.py` from each provider's public format, over the published test keys):
+//! they load, tokens signed by each of their signing keys verify, a key serves only the algorithm
+//! it is bound to, and what we do not verify is skipped and reported, never fatal.
 
 mod support;
 
+use support::rsa::rsa_test_key;
 use support::*;
-use tollgate::{Algorithm, Error, JwksErrorKind, KeySet, Policy, Scratch, SkipReason, Verifier};
+use tollgate::{Error, KeySet, Policy, Scratch, SkipReason, Verifier};
 
 fn document(file: &str) -> Vec<u8> {
     std::fs::read(vectors_dir().join("idp").join(file)).unwrap()
 }
 
-/// What a provider's document must load into: its EC keys by kid, how many RSA signing keys, and
-/// how many keys are for encryption.
-fn check(file: &str, ec_keys: &[(Algorithm, &str)], rsa_signing: u16, for_encryption: u16) {
-    let rsa = Algorithm::Rs256.is_enabled();
-    let loaded = ec_keys.len() as u16 + if rsa { rsa_signing } else { 0 };
-    let report = match KeySet::from_jwks(&document(file)) {
-        Ok((keys, report)) => {
-            let listed: Vec<_> = keys
-                .iter()
-                .filter(|(alg, _)| matches!(alg, Algorithm::Es256 | Algorithm::Es384))
-                .collect();
-            let expected: Vec<_> = ec_keys.iter().map(|(a, k)| (*a, Some(*k))).collect();
-            assert_eq!(listed, expected, "{file}");
-            assert_eq!(report.loaded, loaded, "{file}");
-            report
-        }
-        Err(e) => {
-            assert_eq!(
-                (loaded, e.kind),
-                (0, JwksErrorKind::NoUsableKey),
-                "{file}: {e}"
-            );
-            e.report
-        }
-    };
-    let unsupported = if rsa { 0 } else { rsa_signing };
-    assert_eq!(
-        report.skipped_for(SkipReason::Unsupported),
-        unsupported,
-        "{file}"
-    );
-    assert_eq!(
-        report.skipped_for(SkipReason::NotForSignatures),
-        for_encryption,
-        "{file}"
-    );
-    assert_eq!(report.skipped, unsupported + for_encryption, "{file}");
+/// A signing key of a document: its position in `keys`, the algorithm it is bound to, and the
+/// test key that signs for it (RSA bits, or `es256`/`es384`).
+type SigningKey = (usize, &'static str, Signer);
+
+#[derive(Clone, Copy)]
+enum Signer {
+    Rsa(usize),
+    Es256,
+    Es384,
 }
 
-#[test]
-fn keycloak_realm_certs_with_rsa_and_ec_keys_for_signing_and_encryption() {
-    check(
+/// (file, keys loaded, keys skipped as not for signatures, signing keys)
+const DOCUMENTS: [(&str, u16, u16, &[SigningKey]); 6] = [
+    (
         "keycloak.jwks",
-        &[
-            (Algorithm::Es256, "keycloak-es256"),
-            (Algorithm::Es384, "keycloak-es384"),
-        ],
+        4,
         1,
-        1,
-    );
-}
-
-#[test]
-fn auth0_current_and_next_signing_keys() {
-    check("auth0.jwks", &[], 2, 0);
-}
-
-#[test]
-fn azure_ad_keys_without_alg_bound_to_rs256() {
-    check("azure_ad.jwks", &[], 6, 0);
-}
-
-#[test]
-fn google_oauth2_certs() {
-    check("google.jwks", &[], 3, 0);
-}
-
-#[test]
-fn google_iap_es256_keys() {
-    check(
-        "google_iap.jwks",
         &[
-            (Algorithm::Es256, "iap-es256"),
-            (Algorithm::Es256, "iap-0"),
-            (Algorithm::Es256, "iap-1"),
-            (Algorithm::Es256, "iap-2"),
+            (0, "RS256", Signer::Rsa(2048)),
+            (1, "PS256", Signer::Rsa(3072)),
+            (3, "ES256", Signer::Es256),
+            (4, "ES384", Signer::Es384),
         ],
+    ),
+    (
+        "auth0.jwks",
+        2,
         0,
+        &[
+            (0, "RS256", Signer::Rsa(2048)),
+            (1, "RS256", Signer::Rsa(4096)),
+        ],
+    ),
+    // No alg in Azure AD's keys: RSA without alg is RS256. Their kid is the certificate's x5t.
+    (
+        "azure_ad.jwks",
+        3,
         0,
-    );
+        &[
+            (0, "RS256", Signer::Rsa(2048)),
+            (1, "RS256", Signer::Rsa(3072)),
+            (2, "RS256", Signer::Rsa(4096)),
+        ],
+    ),
+    (
+        "google.jwks",
+        2,
+        0,
+        &[
+            (0, "RS256", Signer::Rsa(2048)),
+            (1, "RS256", Signer::Rsa(3072)),
+        ],
+    ),
+    ("google_iap.jwks", 4, 0, &[(0, "ES256", Signer::Es256)]),
+    ("okta.jwks", 1, 0, &[(0, "RS256", Signer::Rsa(2048))]),
+];
+
+/// The `kid` of the `index`th key of a document.
+fn kid_of(file: &str, index: usize) -> String {
+    let doc: serde_json::Value = serde_json::from_slice(&document(file)).unwrap();
+    doc["keys"][index]["kid"].as_str().unwrap().to_string()
+}
+
+fn sign(signer: Signer, alg: &str, header: &str) -> String {
+    let payload = Claims::standard().json();
+    match signer {
+        Signer::Rsa(bits) => rsa_test_key(bits).token(alg, header, &payload),
+        Signer::Es256 => sign_es256(header, &payload),
+        Signer::Es384 => sign_es384(header, &payload),
+    }
+}
+
+/// The algorithm of the same key type an attacker would swap in: the other RSA padding, the
+/// other curve.
+fn swapped(alg: &str) -> String {
+    match alg {
+        "ES256" => "ES384".into(),
+        "ES384" => "ES256".into(),
+        rs if rs.starts_with('R') => rs.replacen('R', "P", 1),
+        ps => ps.replacen('P', "R", 1),
+    }
 }
 
 #[test]
-fn okta_authorization_server_keys() {
-    check("okta.jwks", &[], 2, 0);
-}
-
-fn verifier(file: &str) -> Verifier {
-    let (keys, _) = KeySet::from_jwks(&document(file)).unwrap();
-    Verifier::new(keys, policy_from(STANDARD_POLICY))
+fn every_provider_document_loads_and_reports_what_it_skips() {
+    for (file, loaded, not_for_signatures, _) in DOCUMENTS {
+        let (keys, report) = KeySet::from_jwks(&document(file)).unwrap();
+        assert_eq!(report.loaded, loaded, "{file}");
+        assert_eq!(keys.len(), usize::from(loaded), "{file}");
+        assert_eq!(
+            report.skipped_for(SkipReason::NotForSignatures),
+            not_for_signatures,
+            "{file}"
+        );
+        assert_eq!(report.skipped, not_for_signatures, "{file}");
+    }
 }
 
 #[test]
-fn keycloak_es256_and_es384_tokens_verify_with_the_published_keys() {
-    let v = verifier("keycloak.jwks");
-    let claims = Claims::standard().json();
-    let es256 = sign_es256(
-        r#"{"alg":"ES256","typ":"at+jwt","kid":"keycloak-es256"}"#,
-        &claims,
-    );
-    let es384 = sign_es384(
-        r#"{"alg":"ES384","typ":"at+jwt","kid":"keycloak-es384"}"#,
-        &claims,
-    );
+fn tokens_of_every_provider_signing_key_verify_and_fail_under_the_swapped_algorithm() {
     let mut scratch = Scratch::new();
-    assert!(v.verify(es256.as_bytes(), NOW, &mut scratch).is_ok());
-    assert!(v.verify(es384.as_bytes(), NOW, &mut scratch).is_ok());
+    for (file, _, _, signing) in DOCUMENTS {
+        let (keys, _) = KeySet::from_jwks(&document(file)).unwrap();
+        let verifier = Verifier::new(keys, policy_from(STANDARD_POLICY));
+        for &(index, alg, signer) in signing {
+            let kid = kid_of(file, index);
+            let header = format!(r#"{{"alg":"{alg}","typ":"at+jwt","kid":"{kid}"}}"#);
+            let token = sign(signer, alg, &header);
+            let verdict = verifier.verify(token.as_bytes(), NOW, &mut scratch);
+            assert_eq!(verdict.map(|_| ()), Ok(()), "{file} {kid}");
+            // One key, one algorithm: the key's kid under another algorithm finds no key.
+            let other = swapped(alg);
+            let header = format!(r#"{{"alg":"{other}","typ":"at+jwt","kid":"{kid}"}}"#);
+            let token = sign(signer, alg, &header);
+            let verdict = verifier.verify(token.as_bytes(), NOW, &mut scratch);
+            assert_eq!(
+                verdict.map(|_| ()),
+                Err(Error::UnknownKey),
+                "{file} {kid} as {other}"
+            );
+        }
+    }
+}
+
+#[test]
+fn keycloak_encryption_key_is_skipped_as_not_for_signatures() {
+    let (keys, report) = KeySet::from_jwks(&document("keycloak.jwks")).unwrap();
+    let skipped: Vec<_> = report.skipped_keys().map(|s| s.key_index).collect();
+    assert_eq!(skipped, [2], "kc-enc, use enc, alg RSA-OAEP");
+    assert!(keys.iter().all(|(_, kid)| kid != Some("kc-enc")));
 }
 
 #[test]
@@ -153,13 +175,14 @@ fn google_iap_token_verifies_by_kid_and_fails_under_another_kid() {
 }
 
 #[test]
-fn every_provider_set_merges_into_one_key_set() {
-    // A gateway in front of several providers; skipped keys do not count against MAX_KEYS.
+fn a_gateway_in_front_of_every_provider_holds_all_their_keys_in_one_set() {
+    // Skipped keys do not count against MAX_KEYS.
     let mut keys = KeySet::new();
     let mut loaded = 0;
-    for file in ["keycloak.jwks", "google_iap.jwks"] {
+    for (file, ..) in DOCUMENTS {
         loaded += keys.add_jwks(&document(file)).unwrap().loaded;
     }
     assert_eq!(usize::from(loaded), keys.len());
-    assert!(keys.len() >= 6);
+    assert_eq!(keys.len(), 16);
+    assert!(keys.len() <= tollgate::MAX_KEYS);
 }

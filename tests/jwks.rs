@@ -165,6 +165,9 @@ refused! {
     /// RFC 8725 §2.1, CVE-2016-10555: the RSA-to-HMAC confusion
     rsa_key_labelled_hs256: r#"{"kty":"RSA","alg":"HS256","n":"AQAB","e":"AQAB"}"# => JwksErrorKind::AlgorithmMismatch;
     ec_key_labelled_hs256: r#"{"kty":"EC","crv":"P-256","alg":"HS256","x":"AA","y":"AA"}"# => JwksErrorKind::AlgorithmMismatch;
+    /// an RSA key is never an ECDSA key, whatever its n and e
+    rsa_key_labelled_es256: r#"{"kty":"RSA","alg":"ES256","n":"AQAB","e":"AQAB"}"# => JwksErrorKind::AlgorithmMismatch;
+    oct_key_labelled_ps256: format!(r#"{{"kty":"oct","alg":"PS256","k":"{}"}}"#, b64(HS1_SECRET)) => JwksErrorKind::AlgorithmMismatch;
     /// the label is checked before the key could be skipped for its own faults
     okp_key_labelled_hs256_without_x: r#"{"kty":"OKP","crv":"Ed25519","alg":"HS256"}"# => JwksErrorKind::AlgorithmMismatch;
     oct_key_labelled_eddsa: format!(r#"{{"kty":"oct","alg":"EdDSA","k":"{}"}}"#, b64(HS1_SECRET)) => JwksErrorKind::AlgorithmMismatch;
@@ -195,7 +198,7 @@ fn two_keys_with_the_same_kid_and_algorithm_are_refused() {
 }
 
 #[test]
-fn test_jwks_loads_three_keys_and_skips_rsa() {
+fn test_jwks_loads_every_key() {
     let (keys, report) =
         load(&std::fs::read_to_string(vectors_dir().join("test.jwks")).unwrap()).unwrap();
     assert_eq!(
@@ -204,22 +207,27 @@ fn test_jwks_loads_three_keys_and_skips_rsa() {
             report.skipped,
             report.private_members_ignored
         ),
-        (3, 1, 0)
+        (9, 0, 0)
     );
-    assert_eq!(skips(&report), [(3, SkipReason::Unsupported)]);
     let listed: Vec<_> = keys.iter().collect();
     assert_eq!(
         listed,
         [
             (Algorithm::EdDsa, Some("ed1")),
             (Algorithm::EdDsa, Some("ed2")),
-            (Algorithm::Hs256, Some("hs1"))
+            (Algorithm::Hs256, Some("hs1")),
+            (Algorithm::Rs256, Some("rsa1")),
+            (Algorithm::Ps256, Some("ps1")),
+            (Algorithm::Rs384, Some("rs384")),
+            (Algorithm::Ps384, Some("ps384")),
+            (Algorithm::Rs512, Some("rs512")),
+            (Algorithm::Ps512, Some("ps512")),
         ]
     );
 }
 
 #[test]
-fn keycloak_style_set_loads_its_ed25519_key_and_skips_the_rest() {
+fn keycloak_style_set_loads_its_signing_keys_and_skips_the_encryption_key() {
     // RFC 7517 §5: members of unknown or unsupported key types are ignored.
     let doc = format!(
         r#"{{"keys":[
@@ -231,24 +239,21 @@ fn keycloak_style_set_loads_its_ed25519_key_and_skips_the_rest() {
         ed1_x()
     );
     let (keys, report) = load(&doc).unwrap();
-    assert_eq!((report.loaded, report.skipped), (1, 2));
-    assert_eq!(
-        skips(&report),
-        [
-            (0, SkipReason::Unsupported),
-            (1, SkipReason::NotForSignatures)
-        ]
-    );
+    assert_eq!((report.loaded, report.skipped), (2, 1));
+    assert_eq!(skips(&report), [(1, SkipReason::NotForSignatures)]);
     assert_eq!(
         keys.iter().collect::<Vec<_>>(),
-        [(Algorithm::EdDsa, Some("ed"))]
+        [
+            (Algorithm::Rs256, Some("rsa-sig")),
+            (Algorithm::EdDsa, Some("ed"))
+        ]
     );
 }
 
 #[test]
 fn a_set_whose_every_key_is_skipped_has_no_usable_key_and_says_why() {
     let doc = format!(
-        r#"{{"keys":[{{"kty":"RSA","kid":"1","n":"AQAB","e":"AQAB"}},{{"kty":"oct","k":"{}"}},{{"kty":"OKP","crv":"Ed25519"}}]}}"#,
+        r#"{{"keys":[{{"kty":"OKP","crv":"X25519","kid":"1","x":"AQAB"}},{{"kty":"oct","k":"{}"}},{{"kty":"OKP","crv":"Ed25519"}}]}}"#,
         b64(&[1u8; 8])
     );
     let err = load(&doc).unwrap_err();
@@ -515,7 +520,7 @@ fn a_document_that_adds_no_key_to_a_set_is_refused() {
 #[test]
 fn fatal_errors_name_the_key_they_concern() {
     let err = load(&format!(
-        r#"{{"keys":[{{"kty":"RSA"}},{{"kty":"oct","alg":"ES256","k":"{}"}}]}}"#,
+        r#"{{"keys":[{{"kty":"OKP","crv":"X25519"}},{{"kty":"oct","alg":"ES256","k":"{}"}}]}}"#,
         b64(HS1_SECRET)
     ))
     .unwrap_err();

@@ -8,6 +8,8 @@
 mod support;
 
 use base64ct::Encoding;
+use num_bigint::BigUint;
+use support::rsa::{RSA_TEST_KEYS, RsaHash, rsa_test_key};
 use support::*;
 use tollgate::{Error, Scratch};
 
@@ -34,12 +36,13 @@ fn test_jwks() -> String {
             "  {{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"ed1\",\"alg\":\"EdDSA\",\"use\":\"sig\",\"x\":\"{}\"}},\n",
             "  {{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"ed2\",\"alg\":\"EdDSA\",\"use\":\"sig\",\"x\":\"{}\"}},\n",
             "  {{\"kty\":\"oct\",\"kid\":\"hs1\",\"alg\":\"HS256\",\"k\":\"{}\"}},\n",
-            "  {{\"kty\":\"RSA\",\"kid\":\"rsa1\",\"alg\":\"RS256\",\"use\":\"sig\",\"e\":\"AQAB\",\"n\":\"skipped-by-tollgate\"}}\n",
+            "  {}\n",
             "]}}\n"
         ),
         x(&ed1_seed()),
         x(&ED2_SEED),
-        b64(HS1_SECRET)
+        b64(HS1_SECRET),
+        rsa_test_jwks_lines().join(",\n  ")
     )
 }
 
@@ -1057,15 +1060,6 @@ fn generated_vectors() -> Vec<Vector> {
             "RFC 7515 4.1.1: alg is case-sensitive",
         ),
         v(
-            "alg_rs256",
-            t,
-            NOW,
-            p,
-            "unsupported_algorithm",
-            ed_h(r#"{"alg":"RS256","typ":"at+jwt","kid":"rsa1"}"#, &std()),
-            "an algorithm we do not verify",
-        ),
-        v(
             "alg_hs512",
             t,
             NOW,
@@ -1135,6 +1129,7 @@ fn generated_vectors() -> Vec<Vector> {
         "RFC 7515 Appendix A.3 with one payload byte changed",
     ));
     vectors.extend(ecdsa_vectors());
+    vectors.extend(rsa_vectors());
     vectors.sort_by(|a, b| a.name.cmp(&b.name));
     rfc.extend(vectors);
     rfc
@@ -1455,6 +1450,340 @@ fn ecdsa_vectors() -> Vec<Vector> {
     ]
 }
 
+/// The `test.jwks` lines of the RSA keys: one per algorithm, since a key serves one algorithm.
+fn rsa_test_jwks_lines() -> Vec<String> {
+    RSA_TEST_KEYS
+        .iter()
+        .map(|(alg, kid, bits)| rsa_test_key(*bits).jwk(kid, Some(alg)))
+        .collect()
+}
+
+/// `rsa_edge.jwks`: keys a loader must refuse (1024 bits, e = 1), an e = 3 key it must accept,
+/// and an RSA key without kid or alg. No HS256 key, so any HS256 token is unknown_key here.
+fn rsa_edge_jwks() -> String {
+    let k2048 = rsa_test_key(2048);
+    let k1024 = rsa_test_key(1024);
+    let with_e = |kid: &str, e: &[u8]| {
+        format!(
+            r#"{{"kty":"RSA","kid":"{kid}","alg":"RS256","n":"{}","e":"{}"}}"#,
+            b64(&k2048.n),
+            b64(e)
+        )
+    };
+    format!(
+        "{{\"keys\":[\n  {},\n  {},\n  {},\n  {}\n]}}\n",
+        k1024.jwk("rsa1024", Some("RS256")),
+        with_e("e1", &[1]),
+        with_e("e3", &[3]),
+        format_args!(
+            r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+            b64(&k2048.n),
+            b64(&k2048.e)
+        ),
+    )
+}
+
+fn header(alg: &str, kid: &str) -> String {
+    format!(r#"{{"alg":"{alg}","typ":"at+jwt","kid":"{kid}"}}"#)
+}
+
+/// A token with `sig` as its signature over `header` and `payload`.
+fn signed_with(header: &str, payload: &str, sig: &[u8]) -> String {
+    format!("{}.{}", signing_input(header, payload), b64(sig))
+}
+
+/// The cube root of a block `prefix || garbage`, whose cube keeps the prefix: Bleichenbacher's
+/// 2006 forgery for e = 3 against verifiers that parse the block and ignore what follows.
+fn cube_root_forgery(prefix: &[u8], len: usize) -> Vec<u8> {
+    let mut block = prefix.to_vec();
+    block.resize(len, 0xff);
+    let root = BigUint::from_bytes_be(&block).nth_root(3);
+    let cube = root.pow(3u32).to_bytes_be();
+    assert_eq!(&cube[..prefix.len() - 1], &prefix[1..], "the forgery holds");
+    let bytes = root.to_bytes_be();
+    let mut out = vec![0u8; len - bytes.len()];
+    out.extend(bytes);
+    out
+}
+
+/// RS256…PS512 rows: every algorithm, keys bound to one algorithm, the HMAC confusions an RSA
+/// key invites, signature values and lengths, real signatures over malformed encodings, and the
+/// keys a loader must refuse.
+fn rsa_vectors() -> Vec<Vector> {
+    let v = |name: &str, jwks: &str, expect: &str, token: String, reason: &str| {
+        vector(name, jwks, NOW, STANDARD_POLICY, expect, token, reason)
+    };
+    let payload = Claims::standard().json();
+    let t = "test.jwks";
+    let edge = "rsa_edge.jwks";
+    let k2048 = rsa_test_key(2048);
+    let k3072 = rsa_test_key(3072);
+    let mut out = Vec::new();
+
+    for (alg, kid, bits) in RSA_TEST_KEYS {
+        out.push(v(
+            &format!("{}_access_token", alg.to_lowercase()),
+            t,
+            "ok",
+            rsa_test_key(bits).token(alg, &header(alg, kid), &payload),
+            &format!("RFC 7518 3.3/3.5: {alg} with a {bits}-bit key"),
+        ));
+    }
+
+    // One key, one algorithm.
+    let binding = [
+        (
+            "ps256_header_on_the_rs256_key",
+            "PS256",
+            "rsa1",
+            "a key without PS256 in its alg never verifies PS256",
+        ),
+        (
+            "rs256_header_on_the_ps256_key",
+            "RS256",
+            "ps1",
+            "a PS256 key never verifies RS256",
+        ),
+        (
+            "rs384_header_on_the_rs256_key",
+            "RS384",
+            "rsa1",
+            "one key, one hash",
+        ),
+    ];
+    for (name, alg, kid, reason) in binding {
+        out.push(v(
+            name,
+            t,
+            "unknown_key",
+            k2048.token(alg, &header(alg, kid), &payload),
+            reason,
+        ));
+    }
+
+    // alg naming another key type on a kid of one: the kid has no key of that algorithm.
+    out.push(v(
+        "es256_header_on_the_rs256_key",
+        t,
+        "unknown_key",
+        sign_es256(&header("ES256", "rsa1"), &payload),
+        "an RSA key never verifies ES256",
+    ));
+    out.push(v(
+        "rs256_header_on_the_es256_key",
+        "ec.jwks",
+        "unknown_key",
+        k2048.token("RS256", &header("RS256", "es256"), &payload),
+        "an EC key never verifies RS256",
+    ));
+
+    // RFC 8725 §2.1, CVE-2016-10555: HS256 "signed" with the public key's bytes.
+    for (encoding, secret) in k2048.public_encodings("rsa1") {
+        out.push(v(
+            &format!("hs256_keyed_with_the_rsa_{encoding}"),
+            t,
+            "unknown_key",
+            sign_hs(&secret, &header("HS256", "rsa1"), &payload),
+            "RFC 8725 2.1: an RSA public key never serves as an HMAC secret",
+        ));
+    }
+    out.push(v(
+        "hs256_keyed_with_the_rsa_modulus_without_kid",
+        edge,
+        "unknown_key",
+        sign_hs(&k2048.n, r#"{"alg":"HS256","typ":"at+jwt"}"#, &payload),
+        "RFC 8725 2.1: a set of RSA keys has no HMAC secret, whatever the token names",
+    ));
+
+    // The signature value and length (RFC 8017 8.2.2 steps 1 and 2a).
+    let h = header("RS256", "rsa1");
+    let good = k2048.sign_alg("RS256", signing_input(&h, &payload).as_bytes());
+    let n = BigUint::from_bytes_be(&k2048.n);
+    let fixed = |x: BigUint| {
+        let b = x.to_bytes_be();
+        let mut out = vec![0u8; 256 - b.len()];
+        out.extend(b);
+        out
+    };
+    let mut zero_padded = vec![0u8];
+    zero_padded.extend(&good);
+    let mut extended = good.clone();
+    extended.push(0);
+    let signatures: [(&str, Vec<u8>, &str); 8] = [
+        (
+            "rs256_signature_truncated",
+            good[..255].to_vec(),
+            "RFC 8017 8.2.2: the signature is exactly k bytes",
+        ),
+        (
+            "rs256_signature_zero_padded",
+            zero_padded,
+            "RFC 8017 8.2.2: a leading zero byte makes it k+1 bytes",
+        ),
+        (
+            "rs256_signature_extended",
+            extended,
+            "RFC 8017 8.2.2: a trailing byte makes it k+1 bytes",
+        ),
+        ("rs256_signature_zero", vec![0u8; 256], "s = 0: 0^e = 0"),
+        (
+            "rs256_signature_one",
+            fixed(BigUint::from(1u8)),
+            "s = 1: 1^e = 1",
+        ),
+        (
+            "rs256_signature_n",
+            fixed(n.clone()),
+            "RFC 8017 5.2.2: s = n is out of range, not 0",
+        ),
+        (
+            "rs256_signature_n_plus_1",
+            fixed(&n + 1u8),
+            "RFC 8017 5.2.2: s = n + 1 is out of range, not 1",
+        ),
+        (
+            "rs256_signature_n_minus_1",
+            fixed(&n - 1u8),
+            "s = n - 1: (-1)^e = -1",
+        ),
+    ];
+    for (name, sig, reason) in signatures {
+        out.push(v(
+            name,
+            t,
+            "bad_signature",
+            signed_with(&h, &payload, &sig),
+            reason,
+        ));
+    }
+
+    // Real signatures over encodings that are not the one EMSA-PKCS1-v1_5 builds.
+    let input = signing_input(&h, &payload);
+    let digest = RsaHash::Sha256.digest(&[input.as_bytes()]);
+    let block = |t: &[u8], ff: usize, tail: &[u8]| {
+        let mut em = vec![0x00, 0x01];
+        em.extend(std::iter::repeat_n(0xff, ff));
+        em.push(0x00);
+        em.extend(t);
+        em.extend(tail);
+        assert_eq!(em.len(), 256);
+        em
+    };
+    let mut no_null = vec![0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09];
+    no_null.extend([
+        0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x04, 0x20,
+    ]);
+    no_null.extend(&digest);
+    let mut t_full = RsaHash::Sha256.digest_info_prefix();
+    t_full.extend(&digest);
+    let malformed = [
+        (
+            "rs256_digest_info_without_null",
+            block(&no_null, 256 - 3 - no_null.len(), &[]),
+            "RFC 8017 9.2: DigestInfo with absent parameters is another encoding",
+        ),
+        (
+            "rs256_garbage_after_the_digest",
+            block(&t_full, 8, &[0x5a; 256 - 3 - 8 - 51]),
+            "Bleichenbacher 2006: bytes after the hash",
+        ),
+        (
+            "rs256_block_type_2",
+            {
+                let mut b = block(&t_full, 256 - 3 - 51, &[]);
+                b[1] = 2;
+                b
+            },
+            "RFC 8017 9.2: the block type is 01",
+        ),
+    ];
+    for (name, em, reason) in malformed {
+        out.push(v(
+            name,
+            t,
+            "bad_signature",
+            signed_with(&h, &payload, &k2048.raw_sign(&em)),
+            reason,
+        ));
+    }
+    let h384 = header("RS384", "rs384");
+    out.push(v(
+        "rs384_header_over_a_sha256_encoding",
+        t,
+        "bad_signature",
+        signed_with(
+            &h384,
+            &payload,
+            &k3072.sign_pkcs1(RsaHash::Sha256, signing_input(&h384, &payload).as_bytes()),
+        ),
+        "RFC 7518 3.3: RS384 hashes with SHA-384",
+    ));
+
+    // PSS with parameters JWS does not allow (RFC 7518 3.5: salt as long as the hash).
+    let hp = header("PS256", "ps1");
+    let pss_input = signing_input(&hp, &payload);
+    for (name, salt_len) in [
+        ("ps256_salt_length_0", 0),
+        ("ps256_salt_length_20", 20),
+        ("ps256_salt_length_64", 64),
+    ] {
+        let sig = k2048.sign_pss(RsaHash::Sha256, pss_input.as_bytes(), &vec![0x5a; salt_len]);
+        out.push(v(
+            name,
+            t,
+            "bad_signature",
+            signed_with(&hp, &payload, &sig),
+            "RFC 7518 3.5: the salt is as long as the hash",
+        ));
+    }
+    let pkcs1_as_pss = k2048.sign_pkcs1(RsaHash::Sha256, pss_input.as_bytes());
+    out.push(v(
+        "ps256_header_over_a_pkcs1_signature",
+        t,
+        "bad_signature",
+        signed_with(&hp, &payload, &pkcs1_as_pss),
+        "RFC 8017 9.1.2: no 0xbc trailer",
+    ));
+
+    // Keys the loader refuses, and e = 3 forgeries against the key it accepts.
+    let h1024 = header("RS256", "rsa1024");
+    out.push(v(
+        "rs256_key_of_1024_bits_is_refused",
+        edge,
+        "unknown_key",
+        rsa_test_key(1024).token("RS256", &h1024, &payload),
+        "RFC 7518 3.3: keys below 2048 bits are refused",
+    ));
+    let he1 = header("RS256", "e1");
+    let e1_input = signing_input(&he1, &payload);
+    let e1_digest = RsaHash::Sha256.digest(&[e1_input.as_bytes()]);
+    let mut e1_t = RsaHash::Sha256.digest_info_prefix();
+    e1_t.extend(&e1_digest);
+    let e1_block = block(&e1_t, 256 - 3 - 51, &[]);
+    out.push(v(
+        "rs256_key_with_e_1_is_refused",
+        edge,
+        "unknown_key",
+        signed_with(&he1, &payload, &e1_block),
+        "with e = 1 the encoded message is its own signature",
+    ));
+    let he3 = header("RS256", "e3");
+    let e3_input = signing_input(&he3, &payload);
+    let mut e3_prefix = vec![
+        0x00, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
+    ];
+    e3_prefix.extend(RsaHash::Sha256.digest_info_prefix());
+    e3_prefix.extend(RsaHash::Sha256.digest(&[e3_input.as_bytes()]));
+    out.push(v(
+        "rs256_e3_bleichenbacher_forgery",
+        edge,
+        "bad_signature",
+        signed_with(&he3, &payload, &cube_root_forgery(&e3_prefix, 256)),
+        "Bleichenbacher 2006: a cube root whose cube starts with a valid encoding",
+    ));
+    out
+}
+
 fn check_file(name: &str, expected: &str) {
     let path = vectors_dir().join(name);
     if std::env::var_os("TOLLGATE_BLESS").is_some() {
@@ -1472,6 +1801,7 @@ fn committed_vectors_match_their_generator() {
     check_file("test.jwks", &test_jwks());
     check_file("single_ed.jwks", &single_ed_jwks());
     check_file("ec.jwks", &ec_jwks());
+    check_file("rsa_edge.jwks", &rsa_edge_jwks());
     check_file("tokens.tsv", &render_vectors(&generated_vectors()));
 }
 

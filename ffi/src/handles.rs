@@ -10,7 +10,7 @@ use crate::boundary::{arg, arg_mut, caller_memory, guard, infallible, text, writ
 use crate::status::tollgate_status;
 
 /// Bytes of caller memory a key set needs (an upper bound that holds across versions).
-pub const TOLLGATE_KEYSET_SIZE: usize = 8192;
+pub const TOLLGATE_KEYSET_SIZE: usize = 32768;
 /// Alignment of caller memory for a key set.
 pub const TOLLGATE_KEYSET_ALIGN: usize = 8;
 /// Bytes of caller memory a policy needs.
@@ -18,7 +18,7 @@ pub const TOLLGATE_POLICY_SIZE: usize = 8192;
 /// Alignment of caller memory for a policy.
 pub const TOLLGATE_POLICY_ALIGN: usize = 8;
 /// Bytes of caller memory a verifier needs.
-pub const TOLLGATE_VERIFIER_SIZE: usize = 16384;
+pub const TOLLGATE_VERIFIER_SIZE: usize = 40960;
 /// Alignment of caller memory for a verifier.
 pub const TOLLGATE_VERIFIER_ALIGN: usize = 8;
 

@@ -5,14 +5,16 @@
 //! A family module provides its key material (built from the key's JOSE members, refusing what
 //! cannot be a valid key) and its check; [`Material`] names each family's key and routes
 //! [`Material::verify`] to it. Which families a build carries is chosen by Cargo features:
-//! `p256` (ES256), `p384` (ES384) and `rsa` (RS256…PS512, in `rsa.rs` once wired in); EdDSA and
-//! HS256 are always there. Adding a family: a module here, a `Material` variant with its arms in
-//! `serves` and `verify`, `Algorithm::is_enabled`, and its JWK members in `jwks.rs`.
+//! `p256` (ES256), `p384` (ES384) and `rsa` (RS256…PS512); EdDSA and HS256 are always there.
+//! Adding a family: a module here, a `Material` variant with its arms in `serves` and `verify`,
+//! `Algorithm::is_enabled`, and its JWK members in `jwks.rs`.
 
 #[cfg(any(feature = "p256", feature = "p384"))]
 pub(crate) mod ecdsa;
 pub(crate) mod eddsa;
 pub(crate) mod hmac;
+#[cfg(feature = "rsa")]
+pub(crate) mod rsa;
 
 /// A JWS signature algorithm (RFC 7518 §3.1, RFC 8037, RFC 9864): every one this project
 /// verifies, whether or not this build carries it (see [`Algorithm::is_enabled`]).
@@ -106,19 +108,19 @@ impl Algorithm {
             Algorithm::EdDsa | Algorithm::Hs256 => true,
             Algorithm::Es256 => cfg!(feature = "p256"),
             Algorithm::Es384 => cfg!(feature = "p384"),
-            // The `rsa` feature's arithmetic is wired in by the RSA work; until then no build
-            // verifies RS* or PS*.
             Algorithm::Rs256
             | Algorithm::Rs384
             | Algorithm::Rs512
             | Algorithm::Ps256
             | Algorithm::Ps384
-            | Algorithm::Ps512 => false,
+            | Algorithm::Ps512 => cfg!(feature = "rsa"),
         }
     }
 }
 
 /// Verification key material of one family, ready to check signatures.
+// No heap to box the large RSA variant into: a key set's size is fixed by its largest key.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum Material {
     Ed25519(eddsa::PublicKey),
@@ -127,6 +129,10 @@ pub(crate) enum Material {
     P256(ecdsa::p256::PublicKey),
     #[cfg(feature = "p384")]
     P384(ecdsa::p384::PublicKey),
+    /// The largest variant (about 1 KiB for room to hold a 4096-bit key): it sets the size of
+    /// every key in a set.
+    #[cfg(feature = "rsa")]
+    Rsa(rsa::RsaKey),
 }
 
 impl Material {
@@ -140,14 +146,17 @@ impl Material {
             Material::P256(_) => algorithm == Algorithm::Es256,
             #[cfg(feature = "p384")]
             Material::P384(_) => algorithm == Algorithm::Es384,
+            #[cfg(feature = "rsa")]
+            Material::Rsa(_) => rsa::scheme(algorithm).is_some(),
         }
     }
 
     /// Whether `signature` is a valid `algorithm` signature of `message` under this key. The
     /// family checks the signature's length itself: any other length is simply invalid.
     ///
-    /// The families' checks are never inlined here: Ed25519's and ECDSA's large frames would
-    /// otherwise be reserved on every verification, HS256 included (9.7 KiB when they were).
+    /// The families' checks are never inlined here: Ed25519's, ECDSA's and RSA's large frames
+    /// would otherwise be reserved on every verification, HS256 included (9.7 KiB when the
+    /// first two were).
     pub(crate) fn verify(&self, algorithm: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         match (self, algorithm) {
             (Material::Ed25519(key), Algorithm::EdDsa) => eddsa::verify(key, message, signature),
@@ -156,6 +165,8 @@ impl Material {
             (Material::P256(key), Algorithm::Es256) => ecdsa::p256::verify(key, message, signature),
             #[cfg(feature = "p384")]
             (Material::P384(key), Algorithm::Es384) => ecdsa::p384::verify(key, message, signature),
+            #[cfg(feature = "rsa")]
+            (Material::Rsa(key), _) => rsa::verify(key, algorithm, message, signature),
             // Keys are bound when loaded; a mismatch here is a bug, and never a pass.
             _ => false,
         }

@@ -2,6 +2,8 @@
 //! `tests/vectors/`.
 #![allow(dead_code)]
 
+pub mod rsa;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -224,14 +226,19 @@ pub fn es256_spki_der(point: &[u8]) -> Vec<u8> {
 
 /// The PEM text of [`es256_spki_der`], with its line breaks.
 pub fn es256_spki_pem(point: &[u8]) -> String {
-    let body = base64ct::Base64::encode_string(&es256_spki_der(point));
+    pem("PUBLIC KEY", &es256_spki_der(point))
+}
+
+/// `der` as a PEM block labelled `label` (RFC 7468), in lines of 64 characters.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    let body = base64ct::Base64::encode_string(der);
     let lines: Vec<&str> = body
         .as_bytes()
         .chunks(64)
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
     format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
         lines.join("\n")
     )
 }

@@ -9,10 +9,12 @@ cryptography installed (e.g. in a venv: pip install pyjwt cryptography):
     python3 tests/vectors/pyjwt_tokens.py > tests/vectors/independent.tsv
 """
 import base64
+import pathlib
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 NOW = 1_750_000_000
 ISSUER = "https://issuer.example"
@@ -35,6 +37,12 @@ def claims(**overrides):
     c.update(overrides)
     return c
 
+
+HERE = pathlib.Path(__file__).parent
+# The published RSA test keys (openssl genpkey) and the kid each algorithm's key has in test.jwks.
+RSA = {bits: load_pem_private_key((HERE / f"rsa{bits}.pem").read_bytes(), None) for bits in (2048, 3072, 4096)}
+RSA_KIDS = {"RS256": ("rsa1", 2048), "PS256": ("ps1", 2048), "RS384": ("rs384", 3072),
+            "PS384": ("ps384", 3072), "RS512": ("rs512", 4096), "PS512": ("ps512", 4096)}
 
 ed1 = Ed25519PrivateKey.from_private_bytes(ED1_SEED)
 es256 = ec.derive_private_key(int.from_bytes(ES256_D, "big"), ec.SECP256R1())
@@ -70,6 +78,12 @@ rows = [
      jwt.encode(claims(), es384, algorithm="ES384", headers={"kid": "es256", **at_jwt}),
      "PyJWT ES384 naming the P-256 key: keys are bound to one algorithm", "ec.jwks"),
 ]
+
+for alg, (kid, bits) in RSA_KIDS.items():
+    # PyJWT's PSS salt is as long as the hash (RFC 7518 3.5) and random: rerunning changes the tokens.
+    rows.append((f"pyjwt_{alg.lower()}_access_token", "ok",
+                 jwt.encode(claims(), RSA[bits], algorithm=alg, headers={"kid": kid, **at_jwt}),
+                 f"PyJWT {alg} with a {bits}-bit key"))
 
 print("# name\tjwks\tnow\tpolicy\texpect\ttoken\treason")
 for name, expect, token, reason, *jwks in rows:

@@ -247,7 +247,10 @@ pub extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
 }
 
 /// Adds the usable keys of a JWKS document to `keys`, all or nothing: on error the set is as it
-/// was. Ed25519 (`OKP`) keys are bound to EdDSA, `oct` keys to HS256; other key types are skipped.
+/// was. A key with `alg` is bound to exactly that algorithm; without, to its type's usual one
+/// (`OKP` Ed25519: EdDSA, `oct`: HS256, `EC` P-256: ES256, P-384: ES384, `RSA`: RS256). Keys
+/// this build cannot use (other types, curves or algorithms, malformed, too short) are skipped
+/// and counted in the report.
 /// `report` may be NULL; see `tollgate_jwks_report` for when it is written.
 #[unsafe(no_mangle)]
 pub extern "C" fn tollgate_keyset_add_jwks(

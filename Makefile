@@ -19,7 +19,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 FUZZ_TARGETS := verify claims jwks base64_differential
 
-.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test nostd fuzz fuzz-smoke fuzz-seed bench c-test embedded-demo embedded-test embedded-lint
+.PHONY: all build lib install nginx-module nginx-test demo bench-nginx count-nginx-instructions bench-issuer test lint fmt-check clippy rust-test rsa-limb32 nostd fuzz fuzz-smoke fuzz-seed bench c-test embedded-demo embedded-test embedded-lint
 
 all: build
 
@@ -64,7 +64,7 @@ count-nginx-instructions: nginx-module
 	scripts/count-nginx-instructions
 
 ## The full suite: what CI runs.
-test: lint rust-test nostd c-test nginx-test fuzz-smoke embedded-test
+test: lint rust-test rsa-limb32 nostd c-test nginx-test fuzz-smoke embedded-test
 
 lint: fmt-check clippy
 
@@ -77,11 +77,34 @@ clippy:
 rust-test:
 	$(CARGO) test --workspace --exclude tollgate-nginx-tests
 
-## The core without std or an allocator: a bare-metal build, and a host no_std staticlib whose
-## symbols must name neither std nor an allocator.
+## The RSA arithmetic on 32-bit words (as on Cortex-M), tested on this 64-bit host.
+rsa-limb32:
+	RUSTFLAGS="--cfg tollgate_limb32" CARGO_TARGET_DIR=$(CURDIR)/target/limb32 $(CARGO) test -p tollgate --lib alg::rsa
+
+## The core without std or an allocator: bare-metal builds of each feature (alone on top of EdDSA
+## and HS256, then all together), each checked for std and allocator symbols and measured in
+## flash; a host no_std staticlib checked the same way; and a control that std is still seen.
+NOSTD_TARGET := thumbv7em-none-eabihf
+NOSTD_LIB := tests/nostd/target/$(NOSTD_TARGET)/release/libtollgate_nostd_check.a
+NOSTD_FEATURES := none ed25519-tables p256 p384 rsa all
 nostd:
-	rustup target list --installed | grep -q thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
-	$(CARGO) build -p tollgate --release --target thumbv7em-none-eabihf
+	rustup target list --installed | grep -q $(NOSTD_TARGET) || rustup target add $(NOSTD_TARGET)
+	$(CARGO) build -p tollgate --release --target $(NOSTD_TARGET)
+	$(CARGO) build -p tollgate --release --target $(NOSTD_TARGET) --no-default-features
+	for f in $(NOSTD_FEATURES); do \
+	  case $$f in \
+	    none) features=; symbols=;; \
+	    p256) features=p256; symbols='ecdsa::p256::public_key';; \
+	    p384) features=p384; symbols='ecdsa::p384::public_key';; \
+	    rsa) features=rsa; symbols='alg::rsa::verify';; \
+	    all) features=all; symbols='ecdsa::p256::public_key ecdsa::p384::public_key alg::rsa::verify';; \
+	    *) features=$$f; symbols=;; \
+	  esac; \
+	  $(CARGO) build -q --release --manifest-path tests/nostd/Cargo.toml --target $(NOSTD_TARGET) \
+	    --no-default-features --features "$$features" || exit 1; \
+	  scripts/check-nostd-symbols $(NOSTD_LIB) $$symbols || exit 1; \
+	  scripts/nostd-code-size "$(NOSTD_TARGET) $$f" $(NOSTD_LIB) || exit 1; \
+	done
 	$(CARGO) build --release --manifest-path tests/nostd/Cargo.toml
 	scripts/check-nostd-symbols tests/nostd/target/release/libtollgate_nostd_check.a
 	$(CARGO) build -p tollgate-ffi --release
@@ -142,4 +165,5 @@ bench-issuer:
 bench:
 	$(CARGO) bench --bench verify
 	$(CARGO) bench --bench allocations
+	$(CARGO) bench --bench stack
 	$(CARGO) bench -p tollgate-ffi --bench ffi

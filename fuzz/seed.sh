@@ -13,4 +13,4 @@ grep -hv '^#' "$vectors"/tokens.tsv "$vectors"/independent.tsv | cut -f1,6 |
     { printf '%s' "$payload" | tr '_-' '/+'; head -c "$padding" /dev/zero | tr '\0' '='; } |
       base64 -d >"corpus/claims/$name" 2>/dev/null || true
   done
-cp "$vectors"/*.jwks corpus/jwks/
+cp "$vectors"/*.jwks "$vectors"/idp/*.jwks corpus/jwks/

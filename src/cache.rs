@@ -2,21 +2,38 @@
 //! its lifetime, so a gateway can skip the signature and the parsing the second time.
 //!
 //! Safe because it is exact: an entry is the whole token, compared byte for byte, filled only
-//! after a full verification by the same verifier. What depends on the time (`exp`, `nbf`,
-//! `iat`) is checked again on every hit; everything else a policy checks is decided by the token
-//! alone. Caller-owned memory, no allocation; one set of slots per thread.
+//! after a full verification by the cache's own verifier. What depends on the time (`exp`,
+//! `nbf`, `iat`) is checked again on every hit; everything else a policy checks is decided by
+//! the token alone. Caller-owned memory, no allocation; one cache per thread.
+//!
+//! A [`Cache`] borrows its verifier for as long as it lives, and empties the slots it is given,
+//! so a slot can only ever answer for the verifier that filled it. A verifier cannot be replaced
+//! while a cache borrows it, not even by one built at the same address:
+//!
+//! ```compile_fail,E0506
+//! # use tollgate::{Cache, CacheSlot, KeySet, Policy, Scratch, Verifier};
+//! # let keys = || KeySet::new();
+//! let mut verifier = Verifier::new(keys(), Policy::default());
+//! let mut slots = [CacheSlot::new()];
+//! let mut cache = Cache::new(&verifier, &mut slots[..]);
+//! verifier = Verifier::new(keys(), Policy::default()); // error: `verifier` is borrowed
+//! cache.verify(b"a.b.c", 0, &mut Scratch::new());
+//! ```
 
+use crate::claims::Claims;
 use crate::error::Error;
-use crate::verify::{Claims, Scratch, Verifier, check_time};
+use crate::policy::check_time;
+use crate::scratch::Scratch;
+use crate::verify::Verifier;
 
 /// Longest token a cache slot holds; longer tokens are verified every time.
 pub const MAX_CACHED_TOKEN_LEN: usize = 1024;
 
-/// One cached token with its claims (about 15 KiB).
+/// Storage for one cached token with its claims (about 15 KiB). Slots do nothing on their own:
+/// a [`Cache`] fills and reads them.
 #[derive(Clone)]
 pub struct CacheSlot {
-    /// Address of the verifier that filled the slot; 0 when empty.
-    owner: usize,
+    filled: bool,
     token_len: u16,
     /// `exp`, or `i64::MAX` without one: the soonest to expire is evicted first.
     expires: i64,
@@ -33,7 +50,7 @@ impl Default for CacheSlot {
 impl core::fmt::Debug for CacheSlot {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("CacheSlot")
-            .field("filled", &(self.owner != 0))
+            .field("filled", &self.filled)
             .finish_non_exhaustive()
     }
 }
@@ -42,7 +59,7 @@ impl CacheSlot {
     /// An empty slot.
     pub const fn new() -> Self {
         CacheSlot {
-            owner: 0,
+            filled: false,
             token_len: 0,
             expires: 0,
             token: [0; MAX_CACHED_TOKEN_LEN],
@@ -52,13 +69,13 @@ impl CacheSlot {
 
     /// Empties the slot.
     pub fn clear(&mut self) {
-        self.owner = 0;
+        self.filled = false;
         self.token_len = 0;
         self.claims.forget_claims();
     }
 
-    fn holds(&self, owner: usize, token: &[u8]) -> bool {
-        self.owner == owner
+    fn holds(&self, token: &[u8]) -> bool {
+        self.filled
             && usize::from(self.token_len) == token.len()
             // Tokens of one client share their header: compare the signature end first.
             && self.token[..token.len()].ends_with(&token[token.len().saturating_sub(16)..])
@@ -66,35 +83,64 @@ impl CacheSlot {
     }
 }
 
-impl Verifier {
-    /// [`verify`](Verifier::verify), remembering tokens that verified in `slots` and answering
-    /// from them when the same token comes again: then only `exp`, `nbf` and `iat` are checked.
+/// Recently verified tokens of one verifier, kept in caller-provided slots `S` (an array, a
+/// `&mut [CacheSlot]`, a `Vec<CacheSlot>`: anything that is `AsMut<[CacheSlot]>`).
+///
+/// The cache borrows its verifier, so the verifier outlives it and cannot change under it.
+pub struct Cache<'v, S> {
+    verifier: &'v Verifier,
+    slots: S,
+}
+
+impl<S> core::fmt::Debug for Cache<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+impl<'v, S: AsMut<[CacheSlot]>> Cache<'v, S> {
+    /// A cache for `verifier` in `slots`, which it empties first: whatever they held belonged
+    /// to another cache.
+    pub fn new(verifier: &'v Verifier, mut slots: S) -> Self {
+        slots.as_mut().iter_mut().for_each(CacheSlot::clear);
+        Cache { verifier, slots }
+    }
+
+    /// The verifier this cache answers for.
+    pub fn verifier(&self) -> &'v Verifier {
+        self.verifier
+    }
+
+    /// Gives the slots back. A new cache empties them before use.
+    pub fn into_slots(self) -> S {
+        self.slots
+    }
+
+    /// [`Verifier::verify`], remembering tokens that verified and answering from the slots when
+    /// the same token comes again: then only `exp`, `nbf` and `iat` are checked.
     ///
-    /// Use the slots with this verifier only (a slot records which verifier filled it, by
-    /// address; [`CacheSlot::clear`] them if a verifier is replaced by one at the same address).
     /// The claims are always in `scratch`, so a slot can be reused while they are read.
-    pub fn verify_cached<'s>(
-        &self,
+    pub fn verify<'s>(
+        &mut self,
         token: &[u8],
         now: i64,
-        slots: &mut [CacheSlot],
         scratch: &'s mut Scratch,
     ) -> Result<Claims<'s>, Error> {
-        let owner = self as *const Verifier as usize;
-        if let Some(slot) = slots.iter_mut().find(|s| s.holds(owner, token)) {
+        let slots = self.slots.as_mut();
+        if let Some(slot) = slots.iter_mut().find(|s| s.holds(token)) {
             scratch.copy_claims_from(&slot.claims);
-            if let Err(e) = check_time(self.policy(), scratch, now) {
+            if let Err(e) = check_time(self.verifier.policy(), scratch, now) {
                 slot.clear();
                 scratch.forget_claims();
                 return Err(e);
             }
             return Ok(Claims::of(scratch));
         }
-        let claims = self.verify(token, now, scratch)?;
+        let claims = self.verifier.verify(token, now, scratch)?;
         if token.len() <= MAX_CACHED_TOKEN_LEN
             && let Some(victim) = eviction_candidate(slots)
         {
-            victim.owner = owner;
+            victim.filled = true;
             victim.token_len = token.len() as u16;
             victim.token[..token.len()].copy_from_slice(token);
             victim.expires = claims.exp().unwrap_or(i64::MAX);
@@ -105,11 +151,18 @@ impl Verifier {
     }
 }
 
+impl Verifier {
+    /// A [`Cache`] of this verifier's verdicts in `slots`. See [`Cache::new`].
+    pub fn cache<S: AsMut<[CacheSlot]>>(&self, slots: S) -> Cache<'_, S> {
+        Cache::new(self, slots)
+    }
+}
+
 /// An empty slot, or else the one whose token expires soonest.
 fn eviction_candidate(slots: &mut [CacheSlot]) -> Option<&mut CacheSlot> {
     slots
         .iter_mut()
-        .min_by_key(|s| if s.owner == 0 { i64::MIN } else { s.expires })
+        .min_by_key(|s| if s.filled { s.expires } else { i64::MIN })
 }
 
 #[cfg(test)]
@@ -118,7 +171,7 @@ mod tests {
 
     fn filled(expires: i64) -> CacheSlot {
         let mut s = CacheSlot::new();
-        s.owner = 1;
+        s.filled = true;
         s.expires = expires;
         s
     }
@@ -127,7 +180,7 @@ mod tests {
     fn an_empty_slot_is_taken_first() {
         let mut slots = [filled(5), CacheSlot::new(), filled(1)];
         let victim = eviction_candidate(&mut slots).unwrap();
-        assert_eq!(victim.owner, 0);
+        assert!(!victim.filled);
     }
 
     #[test]
@@ -140,6 +193,13 @@ mod tests {
     fn a_cleared_slot_is_empty() {
         let mut s = filled(3);
         s.clear();
-        assert_eq!(s.owner, 0);
+        assert!(!s.filled);
+    }
+
+    #[test]
+    fn a_new_cache_empties_the_slots_it_is_given() {
+        let verifier = Verifier::new(crate::KeySet::new(), crate::Policy::default());
+        let cache = Cache::new(&verifier, [filled(5), filled(7)]);
+        assert!(cache.into_slots().iter().all(|s| !s.filled));
     }
 }

@@ -6,6 +6,8 @@
 use core::ffi::CStr;
 use core::fmt;
 
+use crate::jwks::LoadReport;
+
 /// The RFC 6750 §3.1 error code a resource server sends for a rejected request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
@@ -141,7 +143,7 @@ numbered_enum! {
         TooDeep = 6, "too_deep", "JSON nesting exceeds the depth limit";
         /// `alg` is `none` in some spelling: unsigned tokens are never accepted (RFC 8725 §3.1).
         AlgNone = 7, "alg_none", "unsigned token (alg none) rejected";
-        /// `alg` is not one this verifier supports (EdDSA, Ed25519, HS256).
+        /// `alg` is not one this build verifies ([`crate::Algorithm::is_enabled`]).
         UnsupportedAlgorithm = 8, "unsupported_algorithm", "signature algorithm not supported";
         /// The header has `crit`: we understand no extensions (RFC 7515 §4.1.11).
         CriticalHeader = 9, "critical_header", "header lists critical extensions";
@@ -184,6 +186,12 @@ impl Error {
 
 numbered_enum! {
     /// Why a JWKS document could not be loaded. Loading is all-or-nothing.
+    ///
+    /// A key that is merely unusable does not fail the load: it is skipped and counted with a
+    /// [`SkipReason`] in the [`LoadReport`](crate::LoadReport) (RFC 7517 §5). What stays an
+    /// error is a document that is not a key set, one that leaves no usable key, and what
+    /// would hide an attack or make key selection ambiguous: two usable keys with the same
+    /// `kid` and algorithm, and a key whose `alg` belongs to another key type or curve.
     pub enum JwksErrorKind {
         /// The document is not valid UTF-8 JSON, or nests too deep.
         Json = 100, "json", "JWKS is not valid JSON";
@@ -191,26 +199,57 @@ numbered_enum! {
         NotAKeySet = 101, "not_a_key_set", "JWKS is not an object with a \"keys\" array";
         /// More usable keys than the key set holds.
         TooManyKeys = 102, "too_many_keys", "JWKS has more usable keys than the limit";
-        /// A member (`kid`, `k`, `x`, …) is longer than its limit.
+        /// A member (`kid`, `k`, `x`, …) is longer than its limit. From `add_*` only: in a JWKS
+        /// such a key is skipped.
         MemberTooLarge = 103, "member_too_large", "key member exceeds its size limit";
-        /// A required member (`kty`, `crv`, `x`, `k`) is missing.
+        /// A required member is missing. No longer returned: in a JWKS such a key is skipped.
         MissingMember = 104, "missing_member", "key lacks a required member";
-        /// A member has the wrong JSON type, or a key entry is not an object.
+        /// A member has the wrong JSON type. No longer returned: in a JWKS such a key is skipped.
         InvalidMember = 105, "invalid_member", "key member has the wrong type";
-        /// `x` or `k` is not canonical base64url, or `x` is not a valid Ed25519 point.
+        /// Key material is not valid. From `add_*` only: in a JWKS such a key is skipped.
         InvalidKey = 106, "invalid_key", "key material is not valid";
-        /// An Ed25519 public key of small order: it would accept forged signatures.
+        /// An Ed25519 public key of small order. From `add_*` only: in a JWKS it is skipped.
         WeakKey = 107, "weak_key", "Ed25519 key has small order";
-        /// An `oct` key shorter than 32 bytes (RFC 7518 §3.2).
+        /// An HS256 secret shorter than 32 bytes (RFC 7518 §3.2). From `add_*` only: in a JWKS
+        /// such a key is skipped.
         KeyTooShort = 108, "key_too_short", "HS256 key is shorter than 32 bytes";
-        /// The key's `alg` does not fit its `kty` and `crv`.
+        /// A key's `alg` names a signature algorithm of another key type or curve (an RSA, EC
+        /// or OKP key labelled `HS256`, a P-256 key labelled `ES384`): the shape of an
+        /// algorithm-confusion attack, refused rather than skipped so it is seen.
         AlgorithmMismatch = 109, "algorithm_mismatch", "key alg does not fit its type";
-        /// Two usable keys share `kid` and algorithm.
+        /// Two usable keys share `kid` and algorithm: which one verifies would depend on order.
         DuplicateKey = 110, "duplicate_key", "two keys share kid and algorithm";
-        /// Every key was skipped: none is an Ed25519 or HS256 signing key.
-        NoUsableKey = 111, "no_usable_key", "JWKS has no usable EdDSA or HS256 key";
-        /// A key or the set repeats a member name.
-        DuplicateMember = 112, "duplicate_member", "key repeats a member name";
+        /// The document adds no usable key: every key was skipped, or there was none.
+        NoUsableKey = 111, "no_usable_key", "JWKS has no usable signature verification key";
+        /// The set repeats `keys`. (A key that repeats a member is skipped.)
+        DuplicateMember = 112, "duplicate_member", "JWKS repeats a member name";
+    }
+}
+
+numbered_enum! {
+    /// Why a key of a JWKS was skipped rather than loaded (RFC 7517 §5: keys that are
+    /// unsupported, malformed or missing members are ignored, never fatal to the set).
+    pub enum SkipReason {
+        /// A `kty`, `crv` or `alg` this build does not verify with (RSA until it is wired in,
+        /// X25519, Ed448, P-521, HS512, encryption algorithms, …).
+        Unsupported = 120, "unsupported", "key type, curve or algorithm not verified here";
+        /// `use` is not `sig`, or `key_ops` lacks `verify` (RFC 7517 §4.2, §4.3).
+        NotForSignatures = 121, "not_for_signatures", "key is not meant for verifying signatures";
+        /// A required member (`kty`, `crv`, `x`, `y`, `k`, …) is missing.
+        MissingMember = 122, "missing_member", "key lacks a required member";
+        /// A member has the wrong JSON type, or the entry is not an object.
+        InvalidMember = 123, "invalid_member", "key member has the wrong type";
+        /// Key material is not canonical base64url, has the wrong length, or is not a valid
+        /// point (off the curve, the identity).
+        InvalidKey = 124, "invalid_key", "key material is not valid";
+        /// An Ed25519 public key of small order.
+        WeakKey = 125, "weak_key", "Ed25519 key has small order";
+        /// An HS256 secret shorter than 32 bytes (RFC 7518 §3.2).
+        KeyTooShort = 126, "key_too_short", "key is shorter than its algorithm allows";
+        /// A member (`kid`, `k`, `x`, …) is longer than its limit.
+        MemberTooLarge = 127, "member_too_large", "key member exceeds its size limit";
+        /// The key repeats a member name: parsers could disagree on its value.
+        DuplicateMember = 128, "duplicate_member", "key repeats a member name";
     }
 }
 
@@ -228,13 +267,16 @@ numbered_enum! {
     }
 }
 
-/// A JWKS load failure: what went wrong, and in which entry of `keys` when it concerns one key.
+/// A JWKS load failure: what went wrong, in which entry of `keys` when it concerns one key, and
+/// what the load had skipped until then (for [`JwksErrorKind::NoUsableKey`], every key and why).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct JwksError {
     /// What went wrong.
     pub kind: JwksErrorKind,
     /// The zero-based index in `keys` of the offending key, if the error concerns one.
     pub key_index: Option<u16>,
+    /// The keys skipped before the load stopped, with their reasons. Nothing was loaded.
+    pub report: LoadReport,
 }
 
 impl JwksError {
@@ -242,6 +284,7 @@ impl JwksError {
         JwksError {
             kind,
             key_index: None,
+            report: LoadReport::EMPTY,
         }
     }
 }
@@ -249,9 +292,22 @@ impl JwksError {
 impl fmt::Display for JwksError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.key_index {
-            Some(i) => write!(f, "keys[{i}]: {}", self.kind),
-            None => write!(f, "{}", self.kind),
+            Some(i) => write!(f, "keys[{i}]: {}", self.kind)?,
+            None => write!(f, "{}", self.kind)?,
         }
+        if self.kind == JwksErrorKind::NoUsableKey && self.report.skipped > 0 {
+            write!(f, " (skipped:")?;
+            for (n, skip) in self.report.skipped_keys().enumerate() {
+                let sep = if n == 0 { " " } else { ", " };
+                write!(f, "{sep}keys[{}] {}", skip.key_index, skip.reason.name())?;
+            }
+            let listed = self.report.skipped_keys().count();
+            if usize::from(self.report.skipped) > listed {
+                write!(f, ", {} more", usize::from(self.report.skipped) - listed)?;
+            }
+            write!(f, ")")?;
+        }
+        Ok(())
     }
 }
 

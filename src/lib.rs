@@ -1,5 +1,6 @@
-//! Tollgate verifies OAuth 2.0 bearer tokens — compact JWS signed with EdDSA (Ed25519) or
-//! HS256 — without a heap, a JSON DOM or I/O.
+//! Tollgate verifies OAuth 2.0 bearer tokens — compact JWS signed with EdDSA (Ed25519), HS256,
+//! ES256, ES384 (behind the `p256` and `p384` features) or RS256…RS512 and PS256…PS512 (RSA,
+//! 2048 to 4096 bits, behind the `rsa` feature) — without a heap, a JSON DOM or I/O.
 //!
 //! ```
 //! use tollgate::{KeySet, Policy, Scratch, Verifier};
@@ -26,14 +27,18 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+mod alg;
 mod b64;
 mod cache;
+mod claims;
 mod error;
 mod json;
+mod jwks;
 mod keys;
 mod numeric;
 mod policy;
 mod scan;
+mod scratch;
 mod verify;
 
 /// Internals exposed to the fuzz targets only. Not a stable API.
@@ -47,17 +52,20 @@ pub mod fuzzing {
     }
 }
 
-pub use cache::{CacheSlot, MAX_CACHED_TOKEN_LEN};
-pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError};
+pub use alg::Algorithm;
+pub use alg::hmac::{MAX_HMAC_KEY_LEN, MIN_HMAC_KEY_LEN};
+pub use cache::{Cache, CacheSlot, MAX_CACHED_TOKEN_LEN};
+pub use claims::{Claim, Claims};
+pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError, SkipReason};
 pub use json::{Kind, MAX_DEPTH};
-pub use keys::{
-    Algorithm, KeySet, LoadReport, MAX_HMAC_KEY_LEN, MAX_KEYS, MAX_KID_LEN, MIN_HMAC_KEY_LEN,
-};
+pub use jwks::{LoadReport, MAX_REPORTED_SKIPS, SkippedKey};
+pub use keys::{KeySet, MAX_KEYS, MAX_KID_LEN};
 pub use policy::{
     MAX_LEEWAY, MAX_POLICY_AUDIENCES, MAX_POLICY_NAME_LEN, MAX_POLICY_NAMES, MAX_POLICY_VALUE_LEN,
     Policy, PolicyBuilder,
 };
-pub use verify::{
-    Claim, Claims, MAX_CLAIMS, MAX_HEADER_MEMBERS, MAX_TOKEN_AUDIENCES, MAX_TOKEN_LEN,
-    SCRATCH_ALIGN, SCRATCH_SIZE, Scratch, Verifier,
+pub use scratch::{
+    MAX_CLAIMS, MAX_HEADER_MEMBERS, MAX_SIGNATURE_LEN, MAX_TOKEN_AUDIENCES, MAX_TOKEN_LEN,
+    SCRATCH_ALIGN, SCRATCH_SIZE, Scratch,
 };
+pub use verify::Verifier;

@@ -2,7 +2,10 @@
 
 use core::fmt;
 
-use crate::error::PolicyError;
+use crate::claims::Claims;
+use crate::error::{Error, PolicyError};
+use crate::json::Kind;
+use crate::scratch::Scratch;
 
 /// Maximum leeway for clock skew, in seconds.
 pub const MAX_LEEWAY: u32 = 300;
@@ -243,6 +246,81 @@ fn scope_token(s: &str) -> Result<Name, PolicyError> {
         return Err(PolicyError::InvalidValue);
     }
     short_name(s)
+}
+
+/// Every check of `policy` on the verified claims in `s`.
+pub(crate) fn check_policy(policy: &Policy, s: &Scratch, now: i64) -> Result<(), Error> {
+    let claims = Claims::of(s);
+
+    if let Some(required) = &policy.token_type {
+        let typ = claims
+            .header_text(s.registered.typ)
+            .ok_or(Error::InvalidType)?;
+        if !Policy::type_matches(required, typ) {
+            return Err(Error::InvalidType);
+        }
+    }
+    if let Some(issuer) = &policy.issuer
+        && claims.claim_text(s.registered.iss) != Some(issuer.as_bytes())
+    {
+        return Err(Error::InvalidIssuer);
+    }
+    check_time(policy, s, now)?;
+    // With no audience configured, a token that names one is not for us (RFC 7519 §4.1.3).
+    let audience_ok = if policy.audiences.is_empty() {
+        !claims.has(s.registered.aud)
+    } else {
+        claims
+            .audiences_bytes()
+            .any(|aud| policy.audiences.iter().any(|a| a.as_bytes() == aud))
+    };
+    if !audience_ok {
+        return Err(Error::InvalidAudience);
+    }
+    for name in &policy.required_claims {
+        match claims.claim(name) {
+            Some(c) if c.kind() != Kind::Null => {}
+            _ => return Err(Error::MissingClaim),
+        }
+    }
+    if !policy.scopes.is_empty() {
+        let scope = claims
+            .claim_text(s.registered.scope)
+            .ok_or(Error::InsufficientScope)?;
+        for required in &policy.scopes {
+            if !scope
+                .split(|b| *b == b' ')
+                .any(|t| t == required.as_bytes())
+            {
+                return Err(Error::InsufficientScope);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The checks that depend on the time: `exp`, `nbf`, `iat` with leeway. Everything else about a
+/// token under a policy is decided once, which is what lets a cache skip it.
+pub(crate) fn check_time(policy: &Policy, s: &Scratch, now: i64) -> Result<(), Error> {
+    let claims = Claims::of(s);
+    let leeway = i128::from(policy.leeway);
+    let now = i128::from(now);
+    match claims.exp() {
+        Some(exp) if now >= i128::from(exp) + leeway => return Err(Error::Expired),
+        None if !policy.allow_missing_exp => return Err(Error::MissingClaim),
+        _ => {}
+    }
+    if let Some(nbf) = claims.nbf()
+        && now < i128::from(nbf) - leeway
+    {
+        return Err(Error::NotYetValid);
+    }
+    if let Some(iat) = claims.iat()
+        && i128::from(iat) > now + leeway
+    {
+        return Err(Error::IssuedInFuture);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ fn verdict(name: &str) -> Result<(), Error> {
 
 macro_rules! verdicts {
     ($( $(#[$doc:meta])* $name:ident => $expected:expr; )*) => {
+        /// Every vector this file names.
+        const NAMED: &[&str] = &[$(stringify!($name)),*];
+
         $(
             $(#[$doc])*
             #[test]
@@ -65,8 +68,6 @@ verdicts! {
     alg_none_with_signature => Err(Error::AlgNone);
     /// alg is a string
     alg_not_a_string => Err(Error::InvalidHeader);
-    /// an algorithm we do not verify
-    alg_rs256 => Err(Error::UnsupportedAlgorithm);
     /// aud elements must be strings
     audience_array_with_a_number => Err(Error::InvalidClaim);
     /// no audience at all
@@ -247,6 +248,173 @@ verdicts! {
     typ_with_application_prefix => Ok(());
     /// no whitespace anywhere
     whitespace_in_token => Err(Error::Base64);
+
+    // ES256 and ES384 (RFC 7518 3.4), against ec.jwks
+    /// RFC 7515 Appendix A.3 verbatim: ES256 over CRLF-formatted JSON
+    rfc7515_a3_es256 => Ok(());
+    /// RFC 7515 Appendix A.3 with one payload byte changed
+    rfc7515_a3_es256_tampered => Err(Error::BadSignature);
+    /// RFC 9068 access token signed with ES256
+    es256_access_token => Ok(());
+    /// no key of the token's algorithm
+    es256_against_a_set_without_ec_keys => Err(Error::UnknownKey);
+    /// claims are checked after an ES256 signature
+    es256_expired => Err(Error::Expired);
+    /// ECDSA is malleable: (r, n - s) verifies too; RFC 7518 and JOSE peers accept it
+    es256_high_s_is_accepted => Ok(());
+    /// one payload byte changed
+    es256_payload_tampered => Err(Error::BadSignature);
+    /// the all-zero signature
+    es256_r_and_s_zero => Err(Error::BadSignature);
+    /// r = n is outside [1, n - 1] (and r = n is r = 0 to a lax reduction)
+    es256_r_equals_n => Err(Error::BadSignature);
+    /// r = 0 is outside [1, n - 1]
+    es256_r_zero => Err(Error::BadSignature);
+    /// s = n is outside [1, n - 1]
+    es256_s_equals_n => Err(Error::BadSignature);
+    /// s = 0 is outside [1, n - 1]
+    es256_s_zero => Err(Error::BadSignature);
+    /// RFC 7518 3.4: the signature is R || S, not the DER most ECDSA APIs emit
+    es256_signature_der_encoded => Err(Error::BadSignature);
+    /// no signature at all
+    es256_signature_empty => Err(Error::BadSignature);
+    /// r and s zero-extended to 48 bytes each: the same numbers, the wrong length
+    es256_signature_of_es384_length => Err(Error::BadSignature);
+    /// RFC 7518 3.4: exactly 64 bytes, nothing after S
+    es256_signature_padded => Err(Error::BadSignature);
+    /// RFC 7518 3.4: exactly 64 bytes
+    es256_signature_truncated => Err(Error::BadSignature);
+    /// RFC 7518 3.4: exactly 64 bytes, nothing before R
+    es256_signature_with_a_leading_zero => Err(Error::BadSignature);
+    /// an attacker's P-256 key under the published kid
+    es256_signed_by_another_key => Err(Error::BadSignature);
+    /// an EC key never verifies EdDSA
+    es256_token_relabelled_eddsa => Err(Error::UnknownKey);
+    /// the P-256 key is bound to ES256: no ES384 key has its kid
+    es256_token_relabelled_es384 => Err(Error::UnknownKey);
+    /// without kid, the only ES256 key is used
+    es256_without_kid_selects_the_only_es256_key => Ok(());
+    /// secp256k1 (RFC 8812) is not verified here
+    es256k_is_unsupported => Err(Error::UnsupportedAlgorithm);
+    /// ES384; the P-384 key has no alg and is bound to ES384 by its curve
+    es384_access_token_key_without_alg => Ok(());
+    /// r = n is outside [1, n - 1]
+    es384_r_equals_n => Err(Error::BadSignature);
+    /// s = 0 is outside [1, n - 1]
+    es384_s_zero => Err(Error::BadSignature);
+    /// RFC 7518 3.4: R || S of 96 bytes, not DER
+    es384_signature_der_encoded => Err(Error::BadSignature);
+    /// RFC 7518 3.4: exactly 96 bytes
+    es384_signature_of_es256_length => Err(Error::BadSignature);
+    /// the P-384 key is bound to ES384: no ES256 key has its kid
+    es384_token_relabelled_es256 => Err(Error::UnknownKey);
+    /// P-521 is not verified here
+    es512_is_unsupported => Err(Error::UnsupportedAlgorithm);
+    /// algorithm confusion: HMAC keyed with the key file
+    hs256_signed_with_ec_jwks_file => Err(Error::UnknownKey);
+    /// algorithm confusion: HMAC keyed with the JWK
+    hs256_signed_with_p256_jwk_text => Err(Error::UnknownKey);
+    /// algorithm confusion: HMAC keyed with the SubjectPublicKeyInfo DER
+    hs256_signed_with_p256_public_key_der => Err(Error::UnknownKey);
+    /// RFC 8725 2.1 algorithm confusion: HMAC keyed with the EC key's PEM file
+    hs256_signed_with_p256_public_key_pem => Err(Error::UnknownKey);
+    /// algorithm confusion: HMAC keyed with the uncompressed point 04 || x || y
+    hs256_signed_with_p256_public_key_sec1 => Err(Error::UnknownKey);
+    /// algorithm confusion: HMAC keyed with the raw coordinates x || y
+    hs256_signed_with_p256_x_and_y => Err(Error::UnknownKey);
+    /// algorithm confusion without kid: a set of EC keys has no HS256 key to fall back on
+    hs256_without_kid_against_ec_keys => Err(Error::UnknownKey);
+
+    // RS256 … PS512 (RFC 7518 3.3, 3.5), against test.jwks and rsa_edge.jwks
+    /// an RSA key never verifies ES256
+    es256_header_on_the_rs256_key => Err(Error::UnknownKey);
+    /// an EC key never verifies RS256
+    rs256_header_on_the_es256_key => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_jwk => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_modulus => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_modulus_b64 => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: a set of RSA keys has no HMAC secret, whatever the token names
+    hs256_keyed_with_the_rsa_modulus_without_kid => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_pkcs1_der => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_pkcs1_pem => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_spki_der => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
+    hs256_keyed_with_the_rsa_spki_pem => Err(Error::UnknownKey);
+    /// RFC 7518 3.3/3.5: PS256 with a 2048-bit key
+    ps256_access_token => Ok(());
+    /// a key without PS256 in its alg never verifies PS256
+    ps256_header_on_the_rs256_key => Err(Error::UnknownKey);
+    /// RFC 8017 9.1.2: no 0xbc trailer
+    ps256_header_over_a_pkcs1_signature => Err(Error::BadSignature);
+    /// RFC 7518 3.5: the salt is as long as the hash
+    ps256_salt_length_0 => Err(Error::BadSignature);
+    /// RFC 7518 3.5: the salt is as long as the hash
+    ps256_salt_length_20 => Err(Error::BadSignature);
+    /// RFC 7518 3.5: the salt is as long as the hash
+    ps256_salt_length_64 => Err(Error::BadSignature);
+    /// RFC 7518 3.3/3.5: PS384 with a 3072-bit key
+    ps384_access_token => Ok(());
+    /// RFC 7518 3.3/3.5: PS512 with a 4096-bit key
+    ps512_access_token => Ok(());
+    /// RFC 7518 3.3/3.5: RS256 with a 2048-bit key
+    rs256_access_token => Ok(());
+    /// RFC 8017 9.2: the block type is 01
+    rs256_block_type_2 => Err(Error::BadSignature);
+    /// RFC 8017 9.2: DigestInfo with absent parameters is another encoding
+    rs256_digest_info_without_null => Err(Error::BadSignature);
+    /// Bleichenbacher 2006: a cube root whose cube starts with a valid encoding
+    rs256_e3_bleichenbacher_forgery => Err(Error::BadSignature);
+    /// Bleichenbacher 2006: bytes after the hash
+    rs256_garbage_after_the_digest => Err(Error::BadSignature);
+    /// a PS256 key never verifies RS256
+    rs256_header_on_the_ps256_key => Err(Error::UnknownKey);
+    /// RFC 7518 3.3: keys below 2048 bits are refused
+    rs256_key_of_1024_bits_is_refused => Err(Error::UnknownKey);
+    /// with e = 1 the encoded message is its own signature
+    rs256_key_with_e_1_is_refused => Err(Error::UnknownKey);
+    /// RFC 8017 8.2.2: a trailing byte makes it k+1 bytes
+    rs256_signature_extended => Err(Error::BadSignature);
+    /// RFC 8017 5.2.2: s = n is out of range, not 0
+    rs256_signature_n => Err(Error::BadSignature);
+    /// s = n - 1: (-1)^e = -1
+    rs256_signature_n_minus_1 => Err(Error::BadSignature);
+    /// RFC 8017 5.2.2: s = n + 1 is out of range, not 1
+    rs256_signature_n_plus_1 => Err(Error::BadSignature);
+    /// s = 1: 1^e = 1
+    rs256_signature_one => Err(Error::BadSignature);
+    /// RFC 8017 8.2.2: the signature is exactly k bytes
+    rs256_signature_truncated => Err(Error::BadSignature);
+    /// s = 0: 0^e = 0
+    rs256_signature_zero => Err(Error::BadSignature);
+    /// RFC 8017 8.2.2: a leading zero byte makes it k+1 bytes
+    rs256_signature_zero_padded => Err(Error::BadSignature);
+    /// RFC 7518 3.3/3.5: RS384 with a 3072-bit key
+    rs384_access_token => Ok(());
+    /// one key, one hash
+    rs384_header_on_the_rs256_key => Err(Error::UnknownKey);
+    /// RFC 7518 3.3: RS384 hashes with SHA-384
+    rs384_header_over_a_sha256_encoding => Err(Error::BadSignature);
+    /// RFC 7518 3.3/3.5: RS512 with a 4096-bit key
+    rs512_access_token => Ok(());
+}
+
+#[test]
+fn every_vector_in_the_file_has_a_named_test() {
+    let unnamed: Vec<String> = load_vectors("tokens.tsv")
+        .into_iter()
+        .map(|v| v.name)
+        .filter(|name| !NAMED.contains(&name.as_str()))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "vectors without a named test: {unnamed:?}"
+    );
 }
 
 fn standard_verifier() -> Verifier {

@@ -7,12 +7,18 @@
 
 mod support;
 
+use base64ct::Encoding;
+use num_bigint::BigUint;
+use support::rsa::{RSA_TEST_KEYS, RsaHash, rsa_test_key};
 use support::*;
 use tollgate::{Error, Scratch};
 
 const RFC7515_A1_TOKEN: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.\
 eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
 dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const RFC7515_A3_TOKEN: &str = "eyJhbGciOiJFUzI1NiJ9.\
+eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
+DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 const RFC8037_A4_TOKEN: &str = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.\
 hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
 
@@ -30,12 +36,13 @@ fn test_jwks() -> String {
             "  {{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"ed1\",\"alg\":\"EdDSA\",\"use\":\"sig\",\"x\":\"{}\"}},\n",
             "  {{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"ed2\",\"alg\":\"EdDSA\",\"use\":\"sig\",\"x\":\"{}\"}},\n",
             "  {{\"kty\":\"oct\",\"kid\":\"hs1\",\"alg\":\"HS256\",\"k\":\"{}\"}},\n",
-            "  {{\"kty\":\"RSA\",\"kid\":\"rsa1\",\"alg\":\"RS256\",\"use\":\"sig\",\"e\":\"AQAB\",\"n\":\"skipped-by-tollgate\"}}\n",
+            "  {}\n",
             "]}}\n"
         ),
         x(&ed1_seed()),
         x(&ED2_SEED),
-        b64(HS1_SECRET)
+        b64(HS1_SECRET),
+        rsa_test_jwks_lines().join(",\n  ")
     )
 }
 
@@ -1053,15 +1060,6 @@ fn generated_vectors() -> Vec<Vector> {
             "RFC 7515 4.1.1: alg is case-sensitive",
         ),
         v(
-            "alg_rs256",
-            t,
-            NOW,
-            p,
-            "unsupported_algorithm",
-            ed_h(r#"{"alg":"RS256","typ":"at+jwt","kid":"rsa1"}"#, &std()),
-            "an algorithm we do not verify",
-        ),
-        v(
             "alg_hs512",
             t,
             NOW,
@@ -1111,8 +1109,679 @@ fn generated_vectors() -> Vec<Vector> {
         ),
     ];
     // Keep the file's order stable and readable: RFC examples first, then by name.
-    vectors[4..].sort_by(|a, b| a.name.cmp(&b.name));
-    vectors
+    let mut rfc: Vec<Vector> = vectors.drain(..4).collect();
+    rfc.push(vector(
+        "rfc7515_a3_es256",
+        "rfc7515_a3.jwks",
+        1_300_819_370,
+        "iss=joe",
+        "ok",
+        RFC7515_A3_TOKEN.into(),
+        "RFC 7515 Appendix A.3 verbatim: ES256 over CRLF-formatted JSON",
+    ));
+    rfc.push(vector(
+        "rfc7515_a3_es256_tampered",
+        "rfc7515_a3.jwks",
+        1_300_819_370,
+        "iss=joe",
+        "bad_signature",
+        RFC7515_A3_TOKEN.replacen(".eyJpc3Mi", ".eyJpc3Ni", 1),
+        "RFC 7515 Appendix A.3 with one payload byte changed",
+    ));
+    vectors.extend(ecdsa_vectors());
+    vectors.extend(rsa_vectors());
+    vectors.sort_by(|a, b| a.name.cmp(&b.name));
+    rfc.extend(vectors);
+    rfc
+}
+
+fn vector(
+    name: &str,
+    jwks: &str,
+    now: i64,
+    policy: &str,
+    expect: &str,
+    token: String,
+    reason: &str,
+) -> Vector {
+    Vector {
+        name: name.into(),
+        jwks: jwks.into(),
+        now,
+        policy: policy.into(),
+        expect: expect.into(),
+        token,
+        reason: reason.into(),
+    }
+}
+
+/// The group orders n of P-256 and P-384, big-endian.
+const P256_N: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+const P384_N: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973";
+
+fn ec_jwks() -> String {
+    let p256 = ec_jwk(
+        "P-256",
+        &es256_point(&es256_key()),
+        r#","kid":"es256","alg":"ES256","use":"sig""#,
+    );
+    // No alg: bound to ES384 by its curve.
+    let p384 = ec_jwk(
+        "P-384",
+        &es384_point(&es384_key()),
+        r#","kid":"es384","use":"sig""#,
+    );
+    format!("{{\"keys\":[\n  {p256},\n  {p384}\n]}}\n")
+}
+
+/// `token` with its signature replaced by `signature`.
+fn with_signature(token: &str, signature: &[u8]) -> String {
+    let (input, _) = token.rsplit_once('.').unwrap();
+    format!("{input}.{}", b64(signature))
+}
+
+fn signature_of(token: &str) -> Vec<u8> {
+    base64ct::Base64UrlUnpadded::decode_vec(token.rsplit_once('.').unwrap().1).unwrap()
+}
+
+/// `a − b` for big-endian numbers of one length, `a ≥ b`.
+fn minus(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; a.len()];
+    let mut borrow = 0i16;
+    for i in (0..a.len()).rev() {
+        let d = i16::from(a[i]) - i16::from(b[i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = (d + 256 * borrow) as u8;
+    }
+    out
+}
+
+/// ES256 and ES384 rows: the signature format of RFC 7518 §3.4, range checks on r and s, keys
+/// bound to one algorithm, and the algorithm confusions an EC key invites.
+fn ecdsa_vectors() -> Vec<Vector> {
+    let e = "ec.jwks";
+    let p = STANDARD_POLICY;
+    let std = Claims::standard;
+    let good = es256_token(&std());
+    let good384 = es384_token(&std());
+    let sig = signature_of(&good);
+    let sig384 = signature_of(&good384);
+    let (r, s) = sig.split_at(32);
+    let (r384, s384) = sig384.split_at(48);
+    let n = hex(P256_N);
+    let n384 = hex(P384_N);
+    let zero = [0u8; 32];
+    let zero384 = [0u8; 48];
+    let point = es256_point(&es256_key());
+    let (x, y) = ec_x_y(&point);
+    let confusion = |secret: &[u8], kid: &str| {
+        let header = format!(r#"{{"alg":"HS256","typ":"at+jwt","kid":"{kid}"}}"#);
+        sign_hs(secret, &header, &std().json())
+    };
+    let relabel = |token: &str, header: &str| {
+        let (_, rest) = token.split_once('.').unwrap();
+        format!("{}.{rest}", b64(header.as_bytes()))
+    };
+    let row = |name: &str, expect: &str, token: String, reason: &str| {
+        vector(name, e, NOW, p, expect, token, reason)
+    };
+    let padded = |part: &[u8]| [&[0u8; 16][..], part].concat();
+    vec![
+        row(
+            "es256_access_token",
+            "ok",
+            good.clone(),
+            "RFC 9068 access token signed with ES256",
+        ),
+        row(
+            "es384_access_token_key_without_alg",
+            "ok",
+            good384.clone(),
+            "ES384; the P-384 key has no alg and is bound to ES384 by its curve",
+        ),
+        row(
+            "es256_without_kid_selects_the_only_es256_key",
+            "ok",
+            sign_es256(r#"{"alg":"ES256","typ":"at+jwt"}"#, &std().json()),
+            "without kid, the only ES256 key is used",
+        ),
+        row(
+            "es256_high_s_is_accepted",
+            "ok",
+            with_signature(&good, &[r, &minus(&n, s)].concat()),
+            "ECDSA is malleable: (r, n - s) verifies too; RFC 7518 and JOSE peers accept it",
+        ),
+        row(
+            "es256_expired",
+            "expired",
+            es256_token(&std().with("exp", &(NOW - 1).to_string())),
+            "claims are checked after an ES256 signature",
+        ),
+        row(
+            "es256_signed_by_another_key",
+            "bad_signature",
+            sign_es256_with(
+                &p256::ecdsa::SigningKey::from_slice(&EVIL_ES256_D).unwrap(),
+                ES256_HEADER,
+                &std().json(),
+            ),
+            "an attacker's P-256 key under the published kid",
+        ),
+        row(
+            "es256_payload_tampered",
+            "bad_signature",
+            relabel(&good, ES256_HEADER).replacen(".eyJpc3Mi", ".eyJpc3Ni", 1),
+            "one payload byte changed",
+        ),
+        row(
+            "es256_signature_der_encoded",
+            "bad_signature",
+            with_signature(&good, &ecdsa_der(&sig)),
+            "RFC 7518 3.4: the signature is R || S, not the DER most ECDSA APIs emit",
+        ),
+        row(
+            "es256_signature_truncated",
+            "bad_signature",
+            with_signature(&good, &sig[..63]),
+            "RFC 7518 3.4: exactly 64 bytes",
+        ),
+        row(
+            "es256_signature_padded",
+            "bad_signature",
+            with_signature(&good, &[&sig[..], &[0]].concat()),
+            "RFC 7518 3.4: exactly 64 bytes, nothing after S",
+        ),
+        row(
+            "es256_signature_with_a_leading_zero",
+            "bad_signature",
+            with_signature(&good, &[&[0], &sig[..]].concat()),
+            "RFC 7518 3.4: exactly 64 bytes, nothing before R",
+        ),
+        row(
+            "es256_signature_of_es384_length",
+            "bad_signature",
+            with_signature(&good, &[padded(r), padded(s)].concat()),
+            "r and s zero-extended to 48 bytes each: the same numbers, the wrong length",
+        ),
+        row(
+            "es256_signature_empty",
+            "bad_signature",
+            with_signature(&good, &[]),
+            "no signature at all",
+        ),
+        row(
+            "es256_r_zero",
+            "bad_signature",
+            with_signature(&good, &[&zero[..], s].concat()),
+            "r = 0 is outside [1, n - 1]",
+        ),
+        row(
+            "es256_s_zero",
+            "bad_signature",
+            with_signature(&good, &[r, &zero[..]].concat()),
+            "s = 0 is outside [1, n - 1]",
+        ),
+        row(
+            "es256_r_and_s_zero",
+            "bad_signature",
+            with_signature(&good, &[0u8; 64]),
+            "the all-zero signature",
+        ),
+        row(
+            "es256_r_equals_n",
+            "bad_signature",
+            with_signature(&good, &[&n[..], s].concat()),
+            "r = n is outside [1, n - 1] (and r = n is r = 0 to a lax reduction)",
+        ),
+        row(
+            "es256_s_equals_n",
+            "bad_signature",
+            with_signature(&good, &[r, &n[..]].concat()),
+            "s = n is outside [1, n - 1]",
+        ),
+        row(
+            "es384_signature_der_encoded",
+            "bad_signature",
+            with_signature(&good384, &ecdsa_der(&sig384)),
+            "RFC 7518 3.4: R || S of 96 bytes, not DER",
+        ),
+        row(
+            "es384_signature_of_es256_length",
+            "bad_signature",
+            with_signature(&good384, &sig384[..64]),
+            "RFC 7518 3.4: exactly 96 bytes",
+        ),
+        row(
+            "es384_s_zero",
+            "bad_signature",
+            with_signature(&good384, &[r384, &zero384[..]].concat()),
+            "s = 0 is outside [1, n - 1]",
+        ),
+        row(
+            "es384_r_equals_n",
+            "bad_signature",
+            with_signature(&good384, &[&n384[..], s384].concat()),
+            "r = n is outside [1, n - 1]",
+        ),
+        row(
+            "es256_token_relabelled_es384",
+            "unknown_key",
+            relabel(&good, r#"{"alg":"ES384","typ":"at+jwt","kid":"es256"}"#),
+            "the P-256 key is bound to ES256: no ES384 key has its kid",
+        ),
+        row(
+            "es384_token_relabelled_es256",
+            "unknown_key",
+            relabel(&good384, r#"{"alg":"ES256","typ":"at+jwt","kid":"es384"}"#),
+            "the P-384 key is bound to ES384: no ES256 key has its kid",
+        ),
+        row(
+            "es256_token_relabelled_eddsa",
+            "unknown_key",
+            relabel(&good, r#"{"alg":"EdDSA","typ":"at+jwt","kid":"es256"}"#),
+            "an EC key never verifies EdDSA",
+        ),
+        row(
+            "es512_is_unsupported",
+            "unsupported_algorithm",
+            relabel(&good, r#"{"alg":"ES512","typ":"at+jwt","kid":"es256"}"#),
+            "P-521 is not verified here",
+        ),
+        row(
+            "es256k_is_unsupported",
+            "unsupported_algorithm",
+            relabel(&good, r#"{"alg":"ES256K","typ":"at+jwt","kid":"es256"}"#),
+            "secp256k1 (RFC 8812) is not verified here",
+        ),
+        row(
+            "hs256_signed_with_p256_public_key_pem",
+            "unknown_key",
+            confusion(es256_spki_pem(&point).as_bytes(), "es256"),
+            "RFC 8725 2.1 algorithm confusion: HMAC keyed with the EC key's PEM file",
+        ),
+        row(
+            "hs256_signed_with_p256_public_key_der",
+            "unknown_key",
+            confusion(&es256_spki_der(&point), "es256"),
+            "algorithm confusion: HMAC keyed with the SubjectPublicKeyInfo DER",
+        ),
+        row(
+            "hs256_signed_with_p256_public_key_sec1",
+            "unknown_key",
+            confusion(&point, "es256"),
+            "algorithm confusion: HMAC keyed with the uncompressed point 04 || x || y",
+        ),
+        row(
+            "hs256_signed_with_p256_x_and_y",
+            "unknown_key",
+            confusion(&point[1..], "es256"),
+            "algorithm confusion: HMAC keyed with the raw coordinates x || y",
+        ),
+        row(
+            "hs256_signed_with_p256_jwk_text",
+            "unknown_key",
+            confusion(
+                format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}"}}"#).as_bytes(),
+                "es256",
+            ),
+            "algorithm confusion: HMAC keyed with the JWK",
+        ),
+        row(
+            "hs256_signed_with_ec_jwks_file",
+            "unknown_key",
+            confusion(ec_jwks().as_bytes(), "es256"),
+            "algorithm confusion: HMAC keyed with the key file",
+        ),
+        row(
+            "hs256_without_kid_against_ec_keys",
+            "unknown_key",
+            sign_hs(&point, r#"{"alg":"HS256","typ":"at+jwt"}"#, &std().json()),
+            "algorithm confusion without kid: a set of EC keys has no HS256 key to fall back on",
+        ),
+        vector(
+            "es256_against_a_set_without_ec_keys",
+            "test.jwks",
+            NOW,
+            p,
+            "unknown_key",
+            good.clone(),
+            "no key of the token's algorithm",
+        ),
+    ]
+}
+
+/// The `test.jwks` lines of the RSA keys: one per algorithm, since a key serves one algorithm.
+fn rsa_test_jwks_lines() -> Vec<String> {
+    RSA_TEST_KEYS
+        .iter()
+        .map(|(alg, kid, bits)| rsa_test_key(*bits).jwk(kid, Some(alg)))
+        .collect()
+}
+
+/// `rsa_edge.jwks`: keys a loader must refuse (1024 bits, e = 1), an e = 3 key it must accept,
+/// and an RSA key without kid or alg. No HS256 key, so any HS256 token is unknown_key here.
+fn rsa_edge_jwks() -> String {
+    let k2048 = rsa_test_key(2048);
+    let k1024 = rsa_test_key(1024);
+    let with_e = |kid: &str, e: &[u8]| {
+        format!(
+            r#"{{"kty":"RSA","kid":"{kid}","alg":"RS256","n":"{}","e":"{}"}}"#,
+            b64(&k2048.n),
+            b64(e)
+        )
+    };
+    format!(
+        "{{\"keys\":[\n  {},\n  {},\n  {},\n  {}\n]}}\n",
+        k1024.jwk("rsa1024", Some("RS256")),
+        with_e("e1", &[1]),
+        with_e("e3", &[3]),
+        format_args!(
+            r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+            b64(&k2048.n),
+            b64(&k2048.e)
+        ),
+    )
+}
+
+fn header(alg: &str, kid: &str) -> String {
+    format!(r#"{{"alg":"{alg}","typ":"at+jwt","kid":"{kid}"}}"#)
+}
+
+/// A token with `sig` as its signature over `header` and `payload`.
+fn signed_with(header: &str, payload: &str, sig: &[u8]) -> String {
+    format!("{}.{}", signing_input(header, payload), b64(sig))
+}
+
+/// The cube root of a block `prefix || garbage`, whose cube keeps the prefix: Bleichenbacher's
+/// 2006 forgery for e = 3 against verifiers that parse the block and ignore what follows.
+fn cube_root_forgery(prefix: &[u8], len: usize) -> Vec<u8> {
+    let mut block = prefix.to_vec();
+    block.resize(len, 0xff);
+    let root = BigUint::from_bytes_be(&block).nth_root(3);
+    let cube = root.pow(3u32).to_bytes_be();
+    assert_eq!(&cube[..prefix.len() - 1], &prefix[1..], "the forgery holds");
+    let bytes = root.to_bytes_be();
+    let mut out = vec![0u8; len - bytes.len()];
+    out.extend(bytes);
+    out
+}
+
+/// RS256…PS512 rows: every algorithm, keys bound to one algorithm, the HMAC confusions an RSA
+/// key invites, signature values and lengths, real signatures over malformed encodings, and the
+/// keys a loader must refuse.
+fn rsa_vectors() -> Vec<Vector> {
+    let v = |name: &str, jwks: &str, expect: &str, token: String, reason: &str| {
+        vector(name, jwks, NOW, STANDARD_POLICY, expect, token, reason)
+    };
+    let payload = Claims::standard().json();
+    let t = "test.jwks";
+    let edge = "rsa_edge.jwks";
+    let k2048 = rsa_test_key(2048);
+    let k3072 = rsa_test_key(3072);
+    let mut out = Vec::new();
+
+    for (alg, kid, bits) in RSA_TEST_KEYS {
+        out.push(v(
+            &format!("{}_access_token", alg.to_lowercase()),
+            t,
+            "ok",
+            rsa_test_key(bits).token(alg, &header(alg, kid), &payload),
+            &format!("RFC 7518 3.3/3.5: {alg} with a {bits}-bit key"),
+        ));
+    }
+
+    // One key, one algorithm.
+    let binding = [
+        (
+            "ps256_header_on_the_rs256_key",
+            "PS256",
+            "rsa1",
+            "a key without PS256 in its alg never verifies PS256",
+        ),
+        (
+            "rs256_header_on_the_ps256_key",
+            "RS256",
+            "ps1",
+            "a PS256 key never verifies RS256",
+        ),
+        (
+            "rs384_header_on_the_rs256_key",
+            "RS384",
+            "rsa1",
+            "one key, one hash",
+        ),
+    ];
+    for (name, alg, kid, reason) in binding {
+        out.push(v(
+            name,
+            t,
+            "unknown_key",
+            k2048.token(alg, &header(alg, kid), &payload),
+            reason,
+        ));
+    }
+
+    // alg naming another key type on a kid of one: the kid has no key of that algorithm.
+    out.push(v(
+        "es256_header_on_the_rs256_key",
+        t,
+        "unknown_key",
+        sign_es256(&header("ES256", "rsa1"), &payload),
+        "an RSA key never verifies ES256",
+    ));
+    out.push(v(
+        "rs256_header_on_the_es256_key",
+        "ec.jwks",
+        "unknown_key",
+        k2048.token("RS256", &header("RS256", "es256"), &payload),
+        "an EC key never verifies RS256",
+    ));
+
+    // RFC 8725 §2.1, CVE-2016-10555: HS256 "signed" with the public key's bytes.
+    for (encoding, secret) in k2048.public_encodings("rsa1") {
+        out.push(v(
+            &format!("hs256_keyed_with_the_rsa_{encoding}"),
+            t,
+            "unknown_key",
+            sign_hs(&secret, &header("HS256", "rsa1"), &payload),
+            "RFC 8725 2.1: an RSA public key never serves as an HMAC secret",
+        ));
+    }
+    out.push(v(
+        "hs256_keyed_with_the_rsa_modulus_without_kid",
+        edge,
+        "unknown_key",
+        sign_hs(&k2048.n, r#"{"alg":"HS256","typ":"at+jwt"}"#, &payload),
+        "RFC 8725 2.1: a set of RSA keys has no HMAC secret, whatever the token names",
+    ));
+
+    // The signature value and length (RFC 8017 8.2.2 steps 1 and 2a).
+    let h = header("RS256", "rsa1");
+    let good = k2048.sign_alg("RS256", signing_input(&h, &payload).as_bytes());
+    let n = BigUint::from_bytes_be(&k2048.n);
+    let fixed = |x: BigUint| {
+        let b = x.to_bytes_be();
+        let mut out = vec![0u8; 256 - b.len()];
+        out.extend(b);
+        out
+    };
+    let mut zero_padded = vec![0u8];
+    zero_padded.extend(&good);
+    let mut extended = good.clone();
+    extended.push(0);
+    let signatures: [(&str, Vec<u8>, &str); 8] = [
+        (
+            "rs256_signature_truncated",
+            good[..255].to_vec(),
+            "RFC 8017 8.2.2: the signature is exactly k bytes",
+        ),
+        (
+            "rs256_signature_zero_padded",
+            zero_padded,
+            "RFC 8017 8.2.2: a leading zero byte makes it k+1 bytes",
+        ),
+        (
+            "rs256_signature_extended",
+            extended,
+            "RFC 8017 8.2.2: a trailing byte makes it k+1 bytes",
+        ),
+        ("rs256_signature_zero", vec![0u8; 256], "s = 0: 0^e = 0"),
+        (
+            "rs256_signature_one",
+            fixed(BigUint::from(1u8)),
+            "s = 1: 1^e = 1",
+        ),
+        (
+            "rs256_signature_n",
+            fixed(n.clone()),
+            "RFC 8017 5.2.2: s = n is out of range, not 0",
+        ),
+        (
+            "rs256_signature_n_plus_1",
+            fixed(&n + 1u8),
+            "RFC 8017 5.2.2: s = n + 1 is out of range, not 1",
+        ),
+        (
+            "rs256_signature_n_minus_1",
+            fixed(&n - 1u8),
+            "s = n - 1: (-1)^e = -1",
+        ),
+    ];
+    for (name, sig, reason) in signatures {
+        out.push(v(
+            name,
+            t,
+            "bad_signature",
+            signed_with(&h, &payload, &sig),
+            reason,
+        ));
+    }
+
+    // Real signatures over encodings that are not the one EMSA-PKCS1-v1_5 builds.
+    let input = signing_input(&h, &payload);
+    let digest = RsaHash::Sha256.digest(&[input.as_bytes()]);
+    let block = |t: &[u8], ff: usize, tail: &[u8]| {
+        let mut em = vec![0x00, 0x01];
+        em.extend(std::iter::repeat_n(0xff, ff));
+        em.push(0x00);
+        em.extend(t);
+        em.extend(tail);
+        assert_eq!(em.len(), 256);
+        em
+    };
+    let mut no_null = vec![0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09];
+    no_null.extend([
+        0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x04, 0x20,
+    ]);
+    no_null.extend(&digest);
+    let mut t_full = RsaHash::Sha256.digest_info_prefix();
+    t_full.extend(&digest);
+    let malformed = [
+        (
+            "rs256_digest_info_without_null",
+            block(&no_null, 256 - 3 - no_null.len(), &[]),
+            "RFC 8017 9.2: DigestInfo with absent parameters is another encoding",
+        ),
+        (
+            "rs256_garbage_after_the_digest",
+            block(&t_full, 8, &[0x5a; 256 - 3 - 8 - 51]),
+            "Bleichenbacher 2006: bytes after the hash",
+        ),
+        (
+            "rs256_block_type_2",
+            {
+                let mut b = block(&t_full, 256 - 3 - 51, &[]);
+                b[1] = 2;
+                b
+            },
+            "RFC 8017 9.2: the block type is 01",
+        ),
+    ];
+    for (name, em, reason) in malformed {
+        out.push(v(
+            name,
+            t,
+            "bad_signature",
+            signed_with(&h, &payload, &k2048.raw_sign(&em)),
+            reason,
+        ));
+    }
+    let h384 = header("RS384", "rs384");
+    out.push(v(
+        "rs384_header_over_a_sha256_encoding",
+        t,
+        "bad_signature",
+        signed_with(
+            &h384,
+            &payload,
+            &k3072.sign_pkcs1(RsaHash::Sha256, signing_input(&h384, &payload).as_bytes()),
+        ),
+        "RFC 7518 3.3: RS384 hashes with SHA-384",
+    ));
+
+    // PSS with parameters JWS does not allow (RFC 7518 3.5: salt as long as the hash).
+    let hp = header("PS256", "ps1");
+    let pss_input = signing_input(&hp, &payload);
+    for (name, salt_len) in [
+        ("ps256_salt_length_0", 0),
+        ("ps256_salt_length_20", 20),
+        ("ps256_salt_length_64", 64),
+    ] {
+        let sig = k2048.sign_pss(RsaHash::Sha256, pss_input.as_bytes(), &vec![0x5a; salt_len]);
+        out.push(v(
+            name,
+            t,
+            "bad_signature",
+            signed_with(&hp, &payload, &sig),
+            "RFC 7518 3.5: the salt is as long as the hash",
+        ));
+    }
+    let pkcs1_as_pss = k2048.sign_pkcs1(RsaHash::Sha256, pss_input.as_bytes());
+    out.push(v(
+        "ps256_header_over_a_pkcs1_signature",
+        t,
+        "bad_signature",
+        signed_with(&hp, &payload, &pkcs1_as_pss),
+        "RFC 8017 9.1.2: no 0xbc trailer",
+    ));
+
+    // Keys the loader refuses, and e = 3 forgeries against the key it accepts.
+    let h1024 = header("RS256", "rsa1024");
+    out.push(v(
+        "rs256_key_of_1024_bits_is_refused",
+        edge,
+        "unknown_key",
+        rsa_test_key(1024).token("RS256", &h1024, &payload),
+        "RFC 7518 3.3: keys below 2048 bits are refused",
+    ));
+    let he1 = header("RS256", "e1");
+    let e1_input = signing_input(&he1, &payload);
+    let e1_digest = RsaHash::Sha256.digest(&[e1_input.as_bytes()]);
+    let mut e1_t = RsaHash::Sha256.digest_info_prefix();
+    e1_t.extend(&e1_digest);
+    let e1_block = block(&e1_t, 256 - 3 - 51, &[]);
+    out.push(v(
+        "rs256_key_with_e_1_is_refused",
+        edge,
+        "unknown_key",
+        signed_with(&he1, &payload, &e1_block),
+        "with e = 1 the encoded message is its own signature",
+    ));
+    let he3 = header("RS256", "e3");
+    let e3_input = signing_input(&he3, &payload);
+    let mut e3_prefix = vec![
+        0x00, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
+    ];
+    e3_prefix.extend(RsaHash::Sha256.digest_info_prefix());
+    e3_prefix.extend(RsaHash::Sha256.digest(&[e3_input.as_bytes()]));
+    out.push(v(
+        "rs256_e3_bleichenbacher_forgery",
+        edge,
+        "bad_signature",
+        signed_with(&he3, &payload, &cube_root_forgery(&e3_prefix, 256)),
+        "Bleichenbacher 2006: a cube root whose cube starts with a valid encoding",
+    ));
+    out
 }
 
 fn check_file(name: &str, expected: &str) {
@@ -1131,6 +1800,8 @@ fn check_file(name: &str, expected: &str) {
 fn committed_vectors_match_their_generator() {
     check_file("test.jwks", &test_jwks());
     check_file("single_ed.jwks", &single_ed_jwks());
+    check_file("ec.jwks", &ec_jwks());
+    check_file("rsa_edge.jwks", &rsa_edge_jwks());
     check_file("tokens.tsv", &render_vectors(&generated_vectors()));
 }
 

@@ -1,12 +1,13 @@
 //! Verification never touches the heap: a counting global allocator sees zero allocations across
-//! every shared vector, valid and rejected, and across reading the claims.
+//! every shared vector, valid and rejected, and across reading the claims, for every algorithm
+//! the build verifies.
 //!
 //! `allocation-counter` is the counting global allocator, so this file needs no `unsafe`.
 
 mod support;
 
 use support::*;
-use tollgate::Scratch;
+use tollgate::{Algorithm, Scratch};
 
 /// Heap allocations made by `f` on this thread.
 fn allocations_in<R>(f: impl FnOnce() -> R) -> (u64, R) {
@@ -26,32 +27,43 @@ fn the_counter_sees_an_allocation() {
 fn no_verification_allocates_valid_or_rejected() {
     let mut verifiers = Verifiers::default();
     let mut scratch = Scratch::new();
-    let vectors = load_vectors("tokens.tsv");
+    let mut vectors = load_vectors("tokens.tsv");
+    vectors.extend(load_vectors("independent.tsv"));
     let mut verdicts = (0, 0);
+    let mut accepted = Vec::new();
     for v in &vectors {
         let verifier = verifiers.get(v);
-        let (n, ok) = allocations_in(|| {
+        let (n, alg) = allocations_in(|| {
             let result = verifier.verify(v.token.as_bytes(), v.now, &mut scratch);
-            if let Ok(claims) = result {
+            result.ok().map(|claims| {
                 // Reading claims is part of the request path too.
                 let mut text = [0u8; 256];
                 let _ = (claims.sub(), claims.aud().count(), claims.scopes().count());
                 let _ = claims.claim("client_id").map(|c| c.write_text(&mut text));
                 let _ = claims.iter().count();
-            }
-            result.is_ok()
+                claims.alg()
+            })
         });
         assert_eq!(n, 0, "{} allocated {n} times", v.name);
-        if ok {
-            verdicts.0 += 1;
-        } else {
-            verdicts.1 += 1;
+        match alg {
+            Some(alg) => {
+                verdicts.0 += 1;
+                accepted.push(alg);
+            }
+            None => verdicts.1 += 1,
         }
     }
     assert!(
         verdicts.0 >= 10 && verdicts.1 >= 50,
         "both kinds covered: {verdicts:?}"
     );
+    for alg in Algorithm::ALL.iter().filter(|a| a.is_enabled()) {
+        assert!(
+            accepted.contains(alg),
+            "no accepted {} vector was measured",
+            alg.as_str()
+        );
+    }
 }
 
 #[test]
@@ -59,15 +71,14 @@ fn the_cached_path_does_not_allocate_either() {
     let mut verifiers = Verifiers::default();
     let mut scratch = Scratch::new();
     let mut slots: Vec<tollgate::CacheSlot> = (0..4).map(|_| tollgate::CacheSlot::new()).collect();
-    for v in load_vectors("tokens.tsv")
-        .iter()
-        .filter(|v| v.expect == "ok")
-    {
-        let verifier = verifiers.get(v);
+    let mut vectors = load_vectors("tokens.tsv");
+    vectors.extend(load_vectors("independent.tsv"));
+    for v in vectors.iter().filter(|v| v.expect == "ok") {
+        let mut cache = verifiers.get(v).cache(&mut slots[..]);
         for _ in 0..2 {
             let (n, ok) = allocations_in(|| {
-                verifier
-                    .verify_cached(v.token.as_bytes(), v.now, &mut slots, &mut scratch)
+                cache
+                    .verify(v.token.as_bytes(), v.now, &mut scratch)
                     .is_ok()
             });
             assert!(ok, "{}", v.name);

@@ -210,7 +210,8 @@ pub unsafe extern "C" fn tollgate_claims_typ(
     string_claim(claims, ptr, len, |c| c.typ())
 }
 
-/// The algorithm that verified the token: `"EdDSA"` or `"HS256"` (pointer and length).
+/// The algorithm that verified the token, by its JOSE name: `"EdDSA"`, `"HS256"`, `"ES256"`,
+/// `"ES384"`, `"RS256"` … `"PS512"` (pointer and length).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tollgate_claims_alg(
     claims: *const tollgate_claims,

@@ -13,7 +13,7 @@ use crate::boundary::{
 use crate::status::tollgate_status;
 
 /// Bytes of caller memory a key set needs (an upper bound that holds across versions).
-pub const TOLLGATE_KEYSET_SIZE: usize = 8192;
+pub const TOLLGATE_KEYSET_SIZE: usize = 32768;
 /// Alignment of caller memory for a key set.
 pub const TOLLGATE_KEYSET_ALIGN: usize = 8;
 /// Bytes of caller memory a policy needs.
@@ -21,7 +21,7 @@ pub const TOLLGATE_POLICY_SIZE: usize = 8192;
 /// Alignment of caller memory for a policy.
 pub const TOLLGATE_POLICY_ALIGN: usize = 8;
 /// Bytes of caller memory a verifier needs.
-pub const TOLLGATE_VERIFIER_SIZE: usize = 16384;
+pub const TOLLGATE_VERIFIER_SIZE: usize = 40960;
 /// Alignment of caller memory for a verifier.
 pub const TOLLGATE_VERIFIER_ALIGN: usize = 8;
 
@@ -261,7 +261,10 @@ pub unsafe extern "C" fn tollgate_policy_free(policy: *mut tollgate_policy) {
 }
 
 /// Adds the usable keys of a JWKS document to `keys`, all or nothing: on error the set is as it
-/// was. Ed25519 (`OKP`) keys are bound to EdDSA, `oct` keys to HS256; other key types are skipped.
+/// was. A key with `alg` is bound to exactly that algorithm; without, to its type's usual one
+/// (`OKP` Ed25519: EdDSA, `oct`: HS256, `EC` P-256: ES256, P-384: ES384, `RSA`: RS256). Keys
+/// this build cannot use (other types, curves or algorithms, malformed, too short) are skipped
+/// and counted in the report.
 /// `report` may be NULL; see `tollgate_jwks_report` for when it is written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tollgate_keyset_add_jwks(

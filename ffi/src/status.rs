@@ -30,7 +30,7 @@ pub enum tollgate_status {
     TooDeep = 6,
     /// Token: `alg` is `none`.
     AlgNone = 7,
-    /// Token: `alg` is not EdDSA, Ed25519 or HS256.
+    /// Token: `alg` is not one this build verifies (EdDSA, HS256, ES256, ES384, RS256…PS512).
     UnsupportedAlgorithm = 8,
     /// Token: the header has `crit`.
     CriticalHeader = 9,
@@ -80,7 +80,7 @@ pub enum tollgate_status {
     JwksAlgorithmMismatch = 109,
     /// JWKS: two keys share `kid` and algorithm.
     JwksDuplicateKey = 110,
-    /// JWKS: no usable EdDSA or HS256 key.
+    /// JWKS: the document adds no usable signature verification key.
     JwksNoUsableKey = 111,
     /// JWKS: a key repeats a member name.
     JwksDuplicateMember = 112,

@@ -2,11 +2,11 @@
 
 use core::ffi::c_void;
 
-use tollgate::{CacheSlot, Scratch};
+use tollgate::{Cache, CacheSlot, Scratch};
 
 use crate::boundary::{
-    apart, arg, arg_mut, bytes, clear_of, guard, infallible, out_region, raw_region, region,
-    write_out,
+    Region, apart, arg, arg_mut, bytes, clear_of, guard, infallible, out_region, raw_region,
+    region, write_out,
 };
 use crate::claims::tollgate_claims;
 use crate::handles::tollgate_verifier;
@@ -92,8 +92,10 @@ pub const TOLLGATE_CACHE_MAX_SLOTS: usize = 4096;
 
 /// Recently verified tokens of one verifier, with their claims. Used by one thread at a time.
 pub struct tollgate_cache {
-    verifier: *const tollgate_verifier,
-    slots: Vec<CacheSlot>,
+    /// `'static` stands for the C contract: the verifier outlives the cache and is not changed.
+    cache: Cache<'static, Vec<CacheSlot>>,
+    /// Where the slots live, to keep caller memory apart from them.
+    slots: Region,
 }
 
 /// Creates a cache of `slots` verified tokens (each about 15 KiB; at most
@@ -107,8 +109,9 @@ pub unsafe extern "C" fn tollgate_cache_new(
     out: *mut *mut tollgate_cache,
 ) -> tollgate_status {
     guard(|| {
-        // SAFETY: the caller passes a live verifier; only its address is kept.
-        unsafe { arg(verifier) }?;
+        // SAFETY: the caller passes a live verifier that outlives the cache and is not changed
+        // meanwhile (documented above); the cache borrows it for that long.
+        let verifier: &'static tollgate_verifier = unsafe { arg(verifier) }?;
         if out.is_null() {
             return Err(tollgate_status::NullArgument);
         }
@@ -120,7 +123,12 @@ pub unsafe extern "C" fn tollgate_cache_new(
         v.try_reserve_exact(slots)
             .map_err(|_| tollgate_status::OutOfMemory)?;
         v.resize_with(slots, CacheSlot::new);
-        let cache = Box::into_raw(Box::new(tollgate_cache { verifier, slots: v }));
+        // The slots' heap buffer stays put when the Vec moves into the cache.
+        let slots_region = region(&v[..]);
+        let cache = Box::into_raw(Box::new(tollgate_cache {
+            cache: Cache::new(&verifier.verifier, v),
+            slots: slots_region,
+        }));
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot, outside
         // the verifier.
         unsafe { write_out(out, cache) }
@@ -181,24 +189,20 @@ fn verify_cached(
 ) -> Result<(), tollgate_status> {
     // SAFETY: the caller passes a live cache that no other thread uses during the call.
     let cache = unsafe { arg_mut(cache) }?;
-    // SAFETY: the cache's verifier outlives it, as `tollgate_cache_new` requires.
-    let verifier = unsafe { arg(cache.verifier) }?;
     // SAFETY: the caller passes `token_len` readable bytes.
     let token = unsafe { bytes(token, token_len) }?;
     let inputs = [
         region(token),
-        region(verifier),
+        region(cache.cache.verifier()),
         region(&*cache),
-        region(&cache.slots[..]),
+        cache.slots,
     ];
     let out = out_region(claims);
     clear_of(out, &inputs)?;
     // A token that verifies is copied into a slot.
     clear_of(inputs[3], &inputs[..1])?;
     let scratch = scratch.get(&[inputs[0], inputs[1], inputs[2], inputs[3], out])?;
-    verifier
-        .verifier
-        .verify_cached(token, now, &mut cache.slots, scratch)?;
+    cache.cache.verify(token, now, scratch)?;
     point_at_claims(claims, scratch);
     Ok(())
 }

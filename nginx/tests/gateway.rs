@@ -496,12 +496,12 @@ fn nginx_t_fails_on_a_bad_key_file_naming_the_problem() {
     let path = gw.dir.join("jwks.json");
     for (jwks, expected) in [
         (
-            r#"{"keys":[{"kty":"oct","k":"AAAA"}]}"#,
-            "keys[0]: HS256 key is shorter than 32 bytes (jwks_key_too_short)",
+            r#"{"keys":[{"kty":"oct","alg":"EdDSA","k":"AAAA"}]}"#,
+            "keys[0]: key alg does not fit its type (jwks_algorithm_mismatch)",
         ),
         (
-            r#"{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}"#,
-            "JWKS has no usable EdDSA or HS256 key (jwks_no_usable_key)",
+            r#"{"keys":[{"kty":"oct","k":"AAAA"}]}"#,
+            "JWKS has no usable signature verification key (jwks_no_usable_key)",
         ),
         ("not json", "JWKS is not valid JSON (jwks_json)"),
     ] {

@@ -203,12 +203,12 @@ static void scratch_fresh_from_malloc_is_fine(tollgate_verifier *v) {
 
 static void jwks_errors_are_reported_and_leave_the_set_unchanged(void) {
     tollgate_keyset *keys = load_keys(dir, "test.jwks");
-    CHECK(tollgate_keyset_len(keys) == 3);
-    const char *bad = "{\"keys\":[{\"kty\":\"RSA\"},{\"kty\":\"oct\",\"k\":\"AAAA\"}]}";
+    CHECK(tollgate_keyset_len(keys) == 9); /* test.jwks: 2 EdDSA, 1 HS256, 6 RSA */
+    const char *bad = "{\"keys\":[{\"kty\":\"RSA\"},{\"kty\":\"oct\",\"alg\":\"EdDSA\",\"k\":\"AAAA\"}]}";
     tollgate_jwks_report report;
-    CHECK_STATUS(tollgate_keyset_add_jwks(keys, STR(bad), &report), TOLLGATE_STATUS_JWKS_KEY_TOO_SHORT);
+    CHECK_STATUS(tollgate_keyset_add_jwks(keys, STR(bad), &report), TOLLGATE_STATUS_JWKS_ALGORITHM_MISMATCH);
     CHECK(report.error_key_index == 1);
-    CHECK(tollgate_keyset_len(keys) == 3);
+    CHECK(tollgate_keyset_len(keys) == 9); /* test.jwks: 2 EdDSA, 1 HS256, 6 RSA */
     CHECK_STATUS(tollgate_keyset_add_jwks(keys, STR("not json"), &report), TOLLGATE_STATUS_JWKS_JSON);
     CHECK(report.error_key_index == -1);
     tollgate_keyset_free(keys);

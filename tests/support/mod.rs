@@ -2,6 +2,8 @@
 //! `tests/vectors/`.
 #![allow(dead_code)]
 
+pub mod rsa;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -27,6 +29,13 @@ pub const ED2_SEED: [u8; 32] = [
 pub const EVIL_SEED: [u8; 32] = [0x66; 32];
 /// The published HS256 secret `hs1` (40 bytes).
 pub const HS1_SECRET: &[u8] = b"tollgate-test-hs256-secret-of-40-bytes!!";
+/// RFC 7515 Appendix A.3's P-256 private key: public, so fine for tests. Published as `es256`
+/// in `ec.jwks`.
+pub const ES256_D_B64: &str = "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI";
+/// RFC 6979 Appendix A.2.6's P-384 private key. Published as `es384` in `ec.jwks`.
+pub const ES384_D_HEX: &str = "6b9d3dad2e1b8c1c05b19875b6659f4de23c3b667bf297ba9aa47740787137d896d5724e4c70a825f872c9ea60d2edf5";
+/// An attacker's P-256 key, never published.
+pub const EVIL_ES256_D: [u8; 32] = [0x42; 32];
 
 pub fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
@@ -134,8 +143,110 @@ pub fn today() -> (Claims, i64) {
     (claims, now)
 }
 
+pub fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+pub fn es256_key() -> p256::ecdsa::SigningKey {
+    let mut d = [0u8; 32];
+    Base64UrlUnpadded::decode(ES256_D_B64, &mut d).unwrap();
+    p256::ecdsa::SigningKey::from_slice(&d).unwrap()
+}
+
+pub fn es384_key() -> p384::ecdsa::SigningKey {
+    p384::ecdsa::SigningKey::from_slice(&hex(ES384_D_HEX)).unwrap()
+}
+
+/// The uncompressed SEC 1 point (0x04 || x || y) of a P-256 public key.
+pub fn es256_point(key: &p256::ecdsa::SigningKey) -> Vec<u8> {
+    key.verifying_key().to_sec1_point(false).as_bytes().to_vec()
+}
+
+pub fn es384_point(key: &p384::ecdsa::SigningKey) -> Vec<u8> {
+    key.verifying_key().to_sec1_point(false).as_bytes().to_vec()
+}
+
+/// The JWK members `x` and `y` of an uncompressed point.
+pub fn ec_x_y(point: &[u8]) -> (String, String) {
+    let half = (point.len() - 1) / 2;
+    (b64(&point[1..=half]), b64(&point[1 + half..]))
+}
+
+/// An `EC` JWK for `point` on `crv`, with `extra` members (`,"kid":"a"`, …).
+pub fn ec_jwk(crv: &str, point: &[u8], extra: &str) -> String {
+    let (x, y) = ec_x_y(point);
+    format!(r#"{{"kty":"EC","crv":"{crv}","x":"{x}","y":"{y}"{extra}}}"#)
+}
+
+pub fn sign_es256_with(key: &p256::ecdsa::SigningKey, header: &str, payload: &str) -> String {
+    use p256::ecdsa::signature::Signer;
+    let input = signing_input(header, payload);
+    let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
+    format!("{input}.{}", b64(&signature.to_bytes()))
+}
+
+pub fn sign_es256(header: &str, payload: &str) -> String {
+    sign_es256_with(&es256_key(), header, payload)
+}
+
+pub fn sign_es384(header: &str, payload: &str) -> String {
+    use p384::ecdsa::signature::Signer;
+    let input = signing_input(header, payload);
+    let signature: p384::ecdsa::Signature = es384_key().sign(input.as_bytes());
+    format!("{input}.{}", b64(&signature.to_bytes()))
+}
+
+/// The ASN.1 DER form of an `r || s` signature (what most ECDSA APIs emit, and JWS does not use).
+pub fn ecdsa_der(r_s: &[u8]) -> Vec<u8> {
+    let integer = |bytes: &[u8]| {
+        let mut v: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+        if v.first().is_none_or(|b| *b >= 0x80) {
+            v.insert(0, 0);
+        }
+        let mut out = vec![0x02, v.len() as u8];
+        out.extend(v);
+        out
+    };
+    let (r, s) = r_s.split_at(r_s.len() / 2);
+    let body = [integer(r), integer(s)].concat();
+    let mut der = vec![0x30, body.len() as u8];
+    der.extend(body);
+    der
+}
+
+/// The SubjectPublicKeyInfo DER of a P-256 public key (RFC 5480), as a PEM file holds it.
+pub fn es256_spki_der(point: &[u8]) -> Vec<u8> {
+    let mut der = hex("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+    der.extend_from_slice(point);
+    der
+}
+
+/// The PEM text of [`es256_spki_der`], with its line breaks.
+pub fn es256_spki_pem(point: &[u8]) -> String {
+    pem("PUBLIC KEY", &es256_spki_der(point))
+}
+
+/// `der` as a PEM block labelled `label` (RFC 7468), in lines of 64 characters.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    let body = base64ct::Base64::encode_string(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
 pub const ED1_HEADER: &str = r#"{"alg":"EdDSA","typ":"at+jwt","kid":"ed1"}"#;
 pub const HS1_HEADER: &str = r#"{"alg":"HS256","typ":"at+jwt","kid":"hs1"}"#;
+pub const ES256_HEADER: &str = r#"{"alg":"ES256","typ":"at+jwt","kid":"es256"}"#;
+pub const ES384_HEADER: &str = r#"{"alg":"ES384","typ":"at+jwt","kid":"es384"}"#;
 
 /// A valid EdDSA access token signed by `ed1`.
 pub fn ed_token(claims: &Claims) -> String {
@@ -145,6 +256,16 @@ pub fn ed_token(claims: &Claims) -> String {
 /// A valid HS256 access token signed by `hs1`.
 pub fn hs_token(claims: &Claims) -> String {
     sign_hs(HS1_SECRET, HS1_HEADER, &claims.json())
+}
+
+/// A valid ES256 access token signed by `es256` (RFC 6979 deterministic).
+pub fn es256_token(claims: &Claims) -> String {
+    sign_es256(ES256_HEADER, &claims.json())
+}
+
+/// A valid ES384 access token signed by `es384`.
+pub fn es384_token(claims: &Claims) -> String {
+    sign_es384(ES384_HEADER, &claims.json())
 }
 
 /// The policy most vectors use.

@@ -44,6 +44,11 @@
 #define TOLLGATE_VERIFIER_ALIGN 8
 
 /**
+ * How many skipped keys a `tollgate_jwks_report` names (all of them are counted).
+ */
+#define TOLLGATE_JWKS_REPORT_MAX_SKIPS 8
+
+/**
  * Most seconds of leeway a policy accepts.
  */
 #define TOLLGATE_MAX_LEEWAY 300
@@ -208,6 +213,44 @@ typedef enum tollgate_status {
    */
   TOLLGATE_STATUS_JWKS_DUPLICATE_MEMBER = 112,
   /**
+   * A skipped JWKS key (in `tollgate_jwks_report`, never returned): a `kty`, `crv` or `alg`
+   * this build does not verify with.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_UNSUPPORTED = 120,
+  /**
+   * Skipped key: `use` is not `sig`, or `key_ops` lacks `verify`.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_NOT_FOR_SIGNATURES = 121,
+  /**
+   * Skipped key: a required member is missing.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_MISSING_MEMBER = 122,
+  /**
+   * Skipped key: a member has the wrong type, or the entry is not an object.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_INVALID_MEMBER = 123,
+  /**
+   * Skipped key: key material is not valid.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_INVALID_KEY = 124,
+  /**
+   * Skipped key: an Ed25519 key of small order.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_WEAK_KEY = 125,
+  /**
+   * Skipped key: shorter than its algorithm allows (HS256 under 32 bytes, RSA under 2048
+   * bits).
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_KEY_TOO_SHORT = 126,
+  /**
+   * Skipped key: a member is over its size limit.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_MEMBER_TOO_LARGE = 127,
+  /**
+   * Skipped key: it repeats a member name.
+   */
+  TOLLGATE_STATUS_JWKS_SKIP_DUPLICATE_MEMBER = 128,
+  /**
    * Policy: a value is over its length limit.
    */
   TOLLGATE_STATUS_POLICY_TOO_LONG = 150,
@@ -349,9 +392,24 @@ typedef struct tollgate_value {
 } tollgate_value;
 
 /**
+ * A key of a JWKS that was skipped rather than loaded, and why.
+ */
+typedef struct tollgate_skipped_key {
+  /**
+   * The zero-based index of the key in `keys`.
+   */
+  uint16_t key_index;
+  /**
+   * Why: one of the `TOLLGATE_STATUS_JWKS_SKIP_*` statuses (120–128).
+   */
+  enum tollgate_status reason;
+} tollgate_skipped_key;
+
+/**
  * What a JWKS load did. A diagnostic, so it is written on failure too: on success the counts
- * (and `error_key_index` -1); on a JWKS error, zero counts and the zero-based index in `keys` of
- * the offending entry (-1 when the error concerns the whole document).
+ * (and `error_key_index` -1); on a JWKS error, `loaded` and `private_members_ignored` 0, the
+ * keys skipped before the load stopped (for `no_usable_key`, every key) and the zero-based index
+ * in `keys` of the offending entry (-1 when the error concerns the whole document).
  */
 typedef struct tollgate_jwks_report {
   /**
@@ -359,7 +417,8 @@ typedef struct tollgate_jwks_report {
    */
   uint16_t loaded;
   /**
-   * Keys skipped: types or algorithms not verified here, or not meant for signatures.
+   * Keys skipped: types or algorithms not verified here, not meant for signatures, or
+   * malformed. The first `skipped_listed` of them are named in `skipped_keys`.
    */
   uint16_t skipped;
   /**
@@ -371,6 +430,15 @@ typedef struct tollgate_jwks_report {
    * On error, the offending entry of `keys`, or -1.
    */
   int32_t error_key_index;
+  /**
+   * How many entries of `skipped_keys` are filled (at most
+   * `TOLLGATE_JWKS_REPORT_MAX_SKIPS`).
+   */
+  uint16_t skipped_listed;
+  /**
+   * The first skipped keys in document order, with their reasons.
+   */
+  struct tollgate_skipped_key skipped_keys[TOLLGATE_JWKS_REPORT_MAX_SKIPS];
 } tollgate_jwks_report;
 
 #ifdef __cplusplus

@@ -14,6 +14,8 @@
 
 static ngx_int_t ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path,
     ngx_str_t *jwks);
+static void ngx_http_tollgate_log_skipped(ngx_conf_t *cf, ngx_str_t *path,
+    tollgate_jwks_report *report);
 
 
 /*
@@ -89,8 +91,8 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
     tollgate_jwks_report   report;
 
     keys = NULL;
+    ngx_memzero(&report, sizeof(tollgate_jwks_report));
     report.error_key_index = -1;
-    report.private_members_ignored = 0;
 
     rc = tollgate_keyset_new(&keys);
 
@@ -99,6 +101,9 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
     }
 
     tollgate_keyset_free(keys);
+
+    /* before a refusal too: "no usable key" is explained by what was skipped */
+    ngx_http_tollgate_log_skipped(cf, path, &report);
 
     if (rc != TOLLGATE_STATUS_OK) {
         if (report.error_key_index >= 0) {
@@ -124,6 +129,39 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * One notice per skipped key: its index in "keys" and the reason, never the
+ * key's members (RFC 7517 section 5 has verifiers skip keys they cannot use;
+ * the operator should still learn which, as a token may name one of them)
+ */
+
+static void
+ngx_http_tollgate_log_skipped(ngx_conf_t *cf, ngx_str_t *path,
+    tollgate_jwks_report *report)
+{
+    ngx_uint_t             i, listed;
+    tollgate_skipped_key  *skip;
+
+    listed = ngx_min(report->skipped_listed, TOLLGATE_JWKS_REPORT_MAX_SKIPS);
+
+    for (i = 0; i < listed; i++) {
+        skip = &report->skipped_keys[i];
+
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "key file \"%V\": keys[%ui] skipped: %s (%s)",
+                           path, (ngx_uint_t) skip->key_index,
+                           tollgate_status_str(skip->reason),
+                           tollgate_status_name(skip->reason));
+    }
+
+    if (report->skipped > listed) {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "key file \"%V\": %ui more keys skipped", path,
+                           (ngx_uint_t) (report->skipped - listed));
+    }
 }
 
 

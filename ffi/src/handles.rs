@@ -59,21 +59,72 @@ pub struct tollgate_verifier {
     home: Home,
 }
 
-/// What a JWKS load did. A diagnostic, so it is written on failure too: on success the counts
-/// (and `error_key_index` -1); on a JWKS error, zero counts and the zero-based index in `keys` of
-/// the offending entry (-1 when the error concerns the whole document).
+/// How many skipped keys a `tollgate_jwks_report` names (all of them are counted).
+pub const TOLLGATE_JWKS_REPORT_MAX_SKIPS: usize = 8;
+const _: () = assert!(TOLLGATE_JWKS_REPORT_MAX_SKIPS == tollgate::MAX_REPORTED_SKIPS);
+
+/// A key of a JWKS that was skipped rather than loaded, and why.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct tollgate_skipped_key {
+    /// The zero-based index of the key in `keys`.
+    pub key_index: u16,
+    /// Why: one of the `TOLLGATE_STATUS_JWKS_SKIP_*` statuses (120–128).
+    pub reason: tollgate_status,
+}
+
+/// What a JWKS load did. A diagnostic, so it is written on failure too: on success the counts
+/// (and `error_key_index` -1); on a JWKS error, `loaded` and `private_members_ignored` 0, the
+/// keys skipped before the load stopped (for `no_usable_key`, every key) and the zero-based index
+/// in `keys` of the offending entry (-1 when the error concerns the whole document).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct tollgate_jwks_report {
     /// Keys added to the set.
     pub loaded: u16,
-    /// Keys skipped: types or algorithms not verified here, or not meant for signatures.
+    /// Keys skipped: types or algorithms not verified here, not meant for signatures, or
+    /// malformed. The first `skipped_listed` of them are named in `skipped_keys`.
     pub skipped: u16,
     /// Keys that carried a private member (`d`); only their public part was kept. A gateway
     /// should warn: the issuer is publishing private key material.
     pub private_members_ignored: u16,
     /// On error, the offending entry of `keys`, or -1.
     pub error_key_index: i32,
+    /// How many entries of `skipped_keys` are filled (at most
+    /// `TOLLGATE_JWKS_REPORT_MAX_SKIPS`).
+    pub skipped_listed: u16,
+    /// The first skipped keys in document order, with their reasons.
+    pub skipped_keys: [tollgate_skipped_key; TOLLGATE_JWKS_REPORT_MAX_SKIPS],
+}
+
+impl tollgate_jwks_report {
+    fn of(
+        loaded: u16,
+        private_members_ignored: u16,
+        error_key_index: i32,
+        report: &tollgate::LoadReport,
+    ) -> Self {
+        let mut skipped_keys = [tollgate_skipped_key {
+            key_index: 0,
+            reason: tollgate_status::Ok,
+        }; TOLLGATE_JWKS_REPORT_MAX_SKIPS];
+        let mut skipped_listed = 0;
+        for (slot, skip) in skipped_keys.iter_mut().zip(report.skipped_keys()) {
+            *slot = tollgate_skipped_key {
+                key_index: skip.key_index,
+                reason: tollgate_status::from(skip.reason),
+            };
+            skipped_listed += 1;
+        }
+        tollgate_jwks_report {
+            loaded,
+            skipped: report.skipped,
+            private_members_ignored,
+            error_key_index,
+            skipped_listed,
+            skipped_keys,
+        }
+    }
 }
 
 /// Places `value` on the heap, or returns OutOfMemory without aborting.
@@ -284,19 +335,11 @@ pub unsafe extern "C" fn tollgate_keyset_add_jwks(
         let (result, diagnostic) = match keys.keys.add_jwks(jwks) {
             Ok(r) => (
                 Ok(()),
-                tollgate_jwks_report {
-                    loaded: r.loaded,
-                    skipped: r.skipped,
-                    private_members_ignored: r.private_members_ignored,
-                    error_key_index: -1,
-                },
+                tollgate_jwks_report::of(r.loaded, r.private_members_ignored, -1, &r),
             ),
             Err(e) => (
                 Err(tollgate_status::from(e.kind)),
-                tollgate_jwks_report {
-                    error_key_index: e.key_index.map_or(-1, i32::from),
-                    ..Default::default()
-                },
+                tollgate_jwks_report::of(0, 0, e.key_index.map_or(-1, i32::from), &e.report),
             ),
         };
         if !report.is_null() {

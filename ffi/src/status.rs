@@ -2,11 +2,12 @@
 //!
 //! The numbers are ABI and never change; a retired number stays here as a comment so nobody
 //! reuses it. Token errors share their numbers with `tollgate::Error` (1–21), JWKS errors with
-//! `tollgate::JwksErrorKind` (100–112), policy errors with `tollgate::PolicyError` (150–153).
+//! `tollgate::JwksErrorKind` (100–112), the reasons a JWKS key is skipped with
+//! `tollgate::SkipReason` (120–128), policy errors with `tollgate::PolicyError` (150–153).
 
 use core::ffi::{CStr, c_char, c_int};
 
-use tollgate::{Error, JwksErrorKind, PolicyError};
+use tollgate::{Error, JwksErrorKind, PolicyError, SkipReason};
 
 use crate::boundary::infallible;
 
@@ -84,6 +85,26 @@ pub enum tollgate_status {
     JwksNoUsableKey = 111,
     /// JWKS: a key repeats a member name.
     JwksDuplicateMember = 112,
+    /// A skipped JWKS key (in `tollgate_jwks_report`, never returned): a `kty`, `crv` or `alg`
+    /// this build does not verify with.
+    JwksSkipUnsupported = 120,
+    /// Skipped key: `use` is not `sig`, or `key_ops` lacks `verify`.
+    JwksSkipNotForSignatures = 121,
+    /// Skipped key: a required member is missing.
+    JwksSkipMissingMember = 122,
+    /// Skipped key: a member has the wrong type, or the entry is not an object.
+    JwksSkipInvalidMember = 123,
+    /// Skipped key: key material is not valid.
+    JwksSkipInvalidKey = 124,
+    /// Skipped key: an Ed25519 key of small order.
+    JwksSkipWeakKey = 125,
+    /// Skipped key: shorter than its algorithm allows (HS256 under 32 bytes, RSA under 2048
+    /// bits).
+    JwksSkipKeyTooShort = 126,
+    /// Skipped key: a member is over its size limit.
+    JwksSkipMemberTooLarge = 127,
+    /// Skipped key: it repeats a member name.
+    JwksSkipDuplicateMember = 128,
     /// Policy: a value is over its length limit.
     PolicyTooLong = 150,
     /// Policy: too many audiences, scopes or required claims.
@@ -162,6 +183,23 @@ impl From<JwksErrorKind> for tollgate_status {
     }
 }
 
+impl From<SkipReason> for tollgate_status {
+    fn from(r: SkipReason) -> Self {
+        use tollgate_status as S;
+        match r {
+            SkipReason::Unsupported => S::JwksSkipUnsupported,
+            SkipReason::NotForSignatures => S::JwksSkipNotForSignatures,
+            SkipReason::MissingMember => S::JwksSkipMissingMember,
+            SkipReason::InvalidMember => S::JwksSkipInvalidMember,
+            SkipReason::InvalidKey => S::JwksSkipInvalidKey,
+            SkipReason::WeakKey => S::JwksSkipWeakKey,
+            SkipReason::KeyTooShort => S::JwksSkipKeyTooShort,
+            SkipReason::MemberTooLarge => S::JwksSkipMemberTooLarge,
+            SkipReason::DuplicateMember => S::JwksSkipDuplicateMember,
+        }
+    }
+}
+
 impl From<PolicyError> for tollgate_status {
     fn from(e: PolicyError) -> Self {
         use tollgate_status as S;
@@ -179,6 +217,7 @@ enum Meaning {
     Ok,
     Token(Error),
     Jwks(JwksErrorKind),
+    Skip(SkipReason),
     Policy(PolicyError),
     Api(&'static CStr, &'static CStr),
 }
@@ -194,6 +233,9 @@ impl tollgate_status {
         }
         if let Some(e) = JwksErrorKind::from_number(n) {
             return Some(e.into());
+        }
+        if let Some(r) = SkipReason::from_number(n) {
+            return Some(r.into());
         }
         if let Some(e) = PolicyError::from_number(n) {
             return Some(e.into());
@@ -221,6 +263,9 @@ impl tollgate_status {
         }
         if let Some(e) = JwksErrorKind::from_number(number) {
             return Meaning::Jwks(e);
+        }
+        if let Some(r) = SkipReason::from_number(number) {
+            return Meaning::Skip(r);
         }
         if let Some(e) = PolicyError::from_number(number) {
             return Meaning::Policy(e);
@@ -263,6 +308,7 @@ pub extern "C" fn tollgate_status_name(status: c_int) -> *const c_char {
             Some(Meaning::Ok) => c"ok",
             Some(Meaning::Token(e)) => e.name_cstr(),
             Some(Meaning::Jwks(e)) => prefixed_jwks_name(e),
+            Some(Meaning::Skip(r)) => prefixed_skip_name(r),
             Some(Meaning::Policy(e)) => prefixed_policy_name(e),
             Some(Meaning::Api(name, _)) => name,
         }
@@ -280,6 +326,7 @@ pub extern "C" fn tollgate_status_str(status: c_int) -> *const c_char {
             Some(Meaning::Ok) => c"success",
             Some(Meaning::Token(e)) => e.description_cstr(),
             Some(Meaning::Jwks(e)) => e.description_cstr(),
+            Some(Meaning::Skip(r)) => r.description_cstr(),
             Some(Meaning::Policy(e)) => e.description_cstr(),
             Some(Meaning::Api(_, description)) => description,
         }
@@ -327,6 +374,20 @@ fn prefixed_jwks_name(e: JwksErrorKind) -> &'static CStr {
         JwksErrorKind::DuplicateKey => c"jwks_duplicate_key",
         JwksErrorKind::NoUsableKey => c"jwks_no_usable_key",
         JwksErrorKind::DuplicateMember => c"jwks_duplicate_member",
+    }
+}
+
+fn prefixed_skip_name(r: SkipReason) -> &'static CStr {
+    match r {
+        SkipReason::Unsupported => c"jwks_skip_unsupported",
+        SkipReason::NotForSignatures => c"jwks_skip_not_for_signatures",
+        SkipReason::MissingMember => c"jwks_skip_missing_member",
+        SkipReason::InvalidMember => c"jwks_skip_invalid_member",
+        SkipReason::InvalidKey => c"jwks_skip_invalid_key",
+        SkipReason::WeakKey => c"jwks_skip_weak_key",
+        SkipReason::KeyTooShort => c"jwks_skip_key_too_short",
+        SkipReason::MemberTooLarge => c"jwks_skip_member_too_large",
+        SkipReason::DuplicateMember => c"jwks_skip_duplicate_member",
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::ffi::{CStr, c_int};
 
-use tollgate::{Error, JwksErrorKind, PolicyError};
+use tollgate::{Error, JwksErrorKind, PolicyError, SkipReason};
 use tollgate_ffi::*;
 
 fn name_of(number: c_int) -> &'static str {
@@ -41,6 +41,7 @@ fn every_status() -> Vec<tollgate_status> {
         .iter()
         .map(|&e| e.into())
         .chain(JwksErrorKind::ALL.iter().map(|&e| e.into()))
+        .chain(SkipReason::ALL.iter().map(|&r| r.into()))
         .chain(PolicyError::ALL.iter().map(|&e| e.into()))
         .chain([
             tollgate_status::Ok,
@@ -141,5 +142,56 @@ fn a_number_that_is_no_status_has_a_defined_answer() {
         assert_eq!(description_of(n), "unknown status", "{n}");
         assert_eq!(error_code_of(n), "", "{n}");
         assert_eq!(tollgate_status_http_status(n), 500, "{n}");
+    }
+}
+
+/// The report names each skipped key with a status of its own (120–128), numbered as the core's
+/// `SkipReason`, so a gateway can log why a key of a JWKS was not loaded.
+#[test]
+fn skip_statuses_share_number_name_and_description_with_the_core() {
+    for &r in SkipReason::ALL {
+        let s = tollgate_status::from(r);
+        assert_eq!(s as u16, r.number(), "{r:?}");
+        assert_eq!(name(s), format!("jwks_skip_{}", r.name()), "{r:?}");
+        assert_eq!(description_of(s as c_int), r.description(), "{r:?}");
+    }
+}
+
+/// A JWKS with skipped keys: the report names each (index and reason), on success and when
+/// nothing usable is left.
+#[test]
+fn the_jwks_report_names_each_skipped_key_and_why() {
+    let jwks = br#"{"keys":[{"kty":"EC"},{"kty":"oct","k":"AAAA"},
+        {"kty":"oct","kid":"ok","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#;
+    let only_skipped = br#"{"keys":[{"kty":"EC"},{"kty":"oct","k":"AAAA"}]}"#;
+    let mut keys = std::ptr::null_mut();
+    // SAFETY: a fresh key set, live inputs and a writable report.
+    unsafe {
+        assert_eq!(tollgate_keyset_new(&mut keys), tollgate_status::Ok);
+        for (doc, status, loaded) in [
+            (&jwks[..], tollgate_status::Ok, 1),
+            (&only_skipped[..], tollgate_status::JwksNoUsableKey, 0),
+        ] {
+            let mut report = std::mem::MaybeUninit::<tollgate_jwks_report>::uninit();
+            let rc = tollgate_keyset_add_jwks(keys, doc.as_ptr(), doc.len(), report.as_mut_ptr());
+            assert_eq!(rc, status);
+            let report = report.assume_init();
+            assert_eq!(
+                (report.loaded, report.skipped, report.skipped_listed),
+                (loaded, 2, 2)
+            );
+            let skipped: Vec<(u16, tollgate_status)> = report.skipped_keys[..2]
+                .iter()
+                .map(|s| (s.key_index, s.reason))
+                .collect();
+            assert_eq!(
+                skipped,
+                [
+                    (0, tollgate_status::JwksSkipMissingMember),
+                    (1, tollgate_status::JwksSkipKeyTooShort)
+                ]
+            );
+        }
+        tollgate_keyset_free(keys);
     }
 }

@@ -79,15 +79,18 @@ impl Default for LimitsConfig {
 #[serde(deny_unknown_fields)]
 pub struct KeyConfig {
     pub kid: String,
-    /// `EdDSA` (published in the JWKS) or `HS256` (a shared secret, never published).
+    /// `EdDSA`, `ES256`, `RS256` or `PS256` (published in the JWKS) or `HS256` (a shared
+    /// secret, never published).
     #[serde(default = "default_algorithm")]
     pub algorithm: String,
     /// The key that signs tokens; exactly one key is active (a lone key is active anyway).
     #[serde(default)]
     pub active: bool,
-    /// A private JWK file (`OKP` with `d`, or `oct` with `k`), relative to the config file.
+    /// A private JWK file (`OKP` or `EC` with `d`, `oct` with `k`, `RSA` with `d`, `p`, `q`),
+    /// relative to the config file.
     pub private_key_file: Option<PathBuf>,
-    /// Or the key inline: an Ed25519 seed or HS256 secret in base64url.
+    /// Or the key inline: an Ed25519 seed, HS256 secret or P-256 scalar in base64url (RSA keys
+    /// only come from files).
     pub private_key: Option<String>,
 }
 

@@ -117,6 +117,12 @@ impl Issuer {
     fn with(config: Config, decoy: String, cache: SecretCache) -> Self {
         let keys: Vec<Value> = config.keys.iter().filter_map(|k| k.public_jwk()).collect();
         let jwks = json!({ "keys": keys }).to_string();
+        let mut algs: Vec<&str> = Vec::new();
+        for key in &config.keys {
+            if !algs.contains(&key.alg()) {
+                algs.push(key.alg());
+            }
+        }
         let metadata = json!({
             "issuer": config.issuer,
             "token_endpoint": format!("{}{TOKEN_PATH}", config.issuer),
@@ -125,6 +131,9 @@ impl Issuer {
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "response_types_supported": [],
             "scopes_supported": scopes_supported(&config.clients),
+            // Not registered by RFC 8414 (§2 allows more): the JWS algorithms of the access
+            // tokens, so a resource server knows what to expect before the first token.
+            "access_token_signing_alg_values_supported": algs,
         })
         .to_string();
         Issuer {
@@ -140,7 +149,7 @@ impl Issuer {
         &self.config
     }
 
-    /// The published key set (public Ed25519 keys only).
+    /// The published key set (public keys only: Ed25519, P-256 and RSA).
     pub fn jwks(&self) -> &str {
         &self.jwks
     }

@@ -7,7 +7,7 @@
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
-use tollgate::Error;
+use tollgate::{Algorithm, Error, LoadReport};
 
 /// The policy as given on the command line.
 #[derive(Debug, Default, Clone)]
@@ -175,10 +175,9 @@ pub fn explain(
             Some(format!("missing {}", shown_list(&missing)))
         }
         Error::UnknownKey => {
-            let kid = header["kid"]
-                .as_str()
-                .map_or("no kid".to_string(), |k| format!("kid {}", shown(k)));
+            let kid = header["kid"].as_str();
             let alg = header["alg"].as_str().unwrap_or("");
+            let named = kid.map_or("no kid".to_string(), |k| format!("kid {}", shown(k)));
             let known: Vec<String> = keys
                 .iter()
                 .map(|(alg, kid)| match kid {
@@ -186,18 +185,101 @@ pub fn explain(
                     None => format!("a key without kid ({alg})"),
                 })
                 .collect();
-            Some(format!(
-                "the token names {kid} and alg {}; the JWKS has {}",
+            let mut why = format!(
+                "the token names {named} and alg {}; the JWKS has {}",
                 shown(alg),
                 if known.is_empty() {
                     "no key".into()
                 } else {
                     known.join(", ")
                 }
+            );
+            // The same kid under another algorithm: a relabelled or confused token, or a key
+            // published without the `alg` the token needs.
+            let bound: Vec<&str> = keys
+                .iter()
+                .filter(|(_, k)| k.as_deref() == kid && kid.is_some())
+                .map(|(a, _)| a.as_str())
+                .collect();
+            if !bound.is_empty() {
+                why.push_str(&format!(
+                    "; that key is bound to {} only (one key, one algorithm: its JWK's alg, or \
+                     without one its type's usual algorithm), so it never verifies {}",
+                    bound.join(", "),
+                    shown(alg)
+                ));
+            }
+            Some(why)
+        }
+        Error::BadSignature => {
+            let kid = header["kid"].as_str();
+            let alg = header["alg"].as_str().unwrap_or("");
+            Some(match kid {
+                Some(kid) => format!(
+                    "the {} signature does not verify with the key {}",
+                    shown(alg),
+                    shown(kid)
+                ),
+                None => format!(
+                    "the {} signature verifies with no {} key without kid",
+                    shown(alg),
+                    shown(alg)
+                ),
+            })
+        }
+        Error::UnsupportedAlgorithm => {
+            let enabled: Vec<&str> = Algorithm::ALL
+                .iter()
+                .filter(|a| a.is_enabled())
+                .map(|a| a.as_str())
+                .collect();
+            Some(format!(
+                "the token's alg is {}; this build verifies {}",
+                shown(header["alg"].as_str().unwrap_or("")),
+                enabled.join(", ")
             ))
         }
         _ => None,
     }
+}
+
+/// What can be said of `keys[index]` of a JWKS without showing key material: its `kid`, `kty`,
+/// `crv` and `alg`, escaped.
+pub fn describe_jwk(jwks: &[u8], index: u16) -> String {
+    let entry = serde_json::from_slice::<Value>(jwks)
+        .ok()
+        .and_then(|doc| doc["keys"].get(usize::from(index)).cloned())
+        .unwrap_or(Value::Null);
+    let labels: Vec<String> = ["kid", "kty", "crv", "alg", "use"]
+        .iter()
+        .filter_map(|name| Some(format!("{name} {}", shown(entry[*name].as_str()?))))
+        .collect();
+    if labels.is_empty() {
+        format!("keys[{index}]")
+    } else {
+        format!("keys[{index}] ({})", labels.join(", "))
+    }
+}
+
+/// One line per key the load skipped, with why (RFC 7517 §5 asks verifiers to skip what they
+/// cannot use; a skipped key still deserves a word: it may be the one a token names).
+pub fn skipped_keys(jwks: &[u8], report: &LoadReport) -> Vec<String> {
+    let mut lines: Vec<String> = report
+        .skipped_keys()
+        .map(|s| {
+            format!(
+                "{} skipped: {} ({})",
+                describe_jwk(jwks, s.key_index),
+                s.reason.description(),
+                s.reason.name()
+            )
+        })
+        .collect();
+    let unlisted = usize::from(report.skipped).saturating_sub(lines.len());
+    if unlisted > 0 {
+        lines.push(format!("{unlisted} more key(s) skipped"));
+    }
+    lines
 }
 
 fn leeway_note(leeway: u32) -> String {

@@ -29,6 +29,12 @@ enum Algorithm {
     EdDsa,
     #[value(name = "HS256")]
     Hs256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "PS256")]
+    Ps256,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -42,13 +48,17 @@ enum AuthMethod {
 #[derive(Subcommand)]
 enum Command {
     /// Generate a signing key: the private JWK goes to a file (mode 0600), the public JWK (or, for
-    /// HS256, nothing) to standard output.
+    /// HS256, nothing) to standard output. The key is bound to its algorithm (the JWK's `alg`).
     Keygen {
         /// Key ID to put in the JWK.
         #[arg(long)]
         kid: String,
+        /// EdDSA (Ed25519), ES256 (P-256), RS256 or PS256 (RSA), or HS256 (a shared secret).
         #[arg(long, value_enum, default_value = "EdDSA")]
         algorithm: Algorithm,
+        /// RSA modulus size for RS256 and PS256 [default: 2048].
+        #[arg(long, value_parser = rsa_bits)]
+        bits: Option<usize>,
         /// Where to write the private JWK.
         #[arg(long, short)]
         out: PathBuf,
@@ -157,9 +167,10 @@ fn main() -> ExitCode {
         Command::Keygen {
             kid,
             algorithm,
+            bits,
             out,
             force,
-        } => keygen(&kid, algorithm, &out, force),
+        } => keygen(&kid, algorithm, bits, &out, force),
         Command::HashSecret { secret, generate } => hash_secret(secret, generate),
         Command::Serve { config, listen } => run_server(&config, listen),
         Command::Token {
@@ -214,13 +225,43 @@ fn main() -> ExitCode {
     }
 }
 
-fn keygen(kid: &str, algorithm: Algorithm, out: &Path, force: bool) -> Result<(), Failure> {
-    let (private, public) = match algorithm {
+/// `--bits`: the RSA sizes the core verifies.
+fn rsa_bits(text: &str) -> Result<usize, String> {
+    match text.parse() {
+        Ok(bits @ (2048 | 3072 | 4096)) => Ok(bits),
+        _ => Err("an RSA key has 2048, 3072 or 4096 bits".into()),
+    }
+}
+
+fn keygen(
+    kid: &str,
+    algorithm: Algorithm,
+    bits: Option<usize>,
+    out: &Path,
+    force: bool,
+) -> Result<(), Failure> {
+    if bits.is_some() && !matches!(algorithm, Algorithm::Rs256 | Algorithm::Ps256) {
+        return Err(usage(
+            "tollgate keygen: --bits is for RSA keys (--algorithm RS256 or PS256)",
+        ));
+    }
+    let rsa = |scheme| {
+        keys::generate_rsa(kid, scheme, bits.unwrap_or(2048))
+            .map(|(private, public)| (private, Some(public)))
+            .map_err(|e| usage(format!("tollgate keygen: {e}")))
+    };
+    let (mut private, public) = match algorithm {
         Algorithm::EdDsa => {
             let (private, public) = keys::generate_ed25519(kid);
             (private, Some(public))
         }
         Algorithm::Hs256 => (keys::generate_hs256(kid), None),
+        Algorithm::Es256 => {
+            let (private, public) = keys::generate_es256(kid);
+            (private, Some(public))
+        }
+        Algorithm::Rs256 => rsa(keys::RsaScheme::Rs256)?,
+        Algorithm::Ps256 => rsa(keys::RsaScheme::Ps256)?,
     };
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
@@ -237,12 +278,18 @@ fn keygen(kid: &str, algorithm: Algorithm, out: &Path, force: bool) -> Result<()
             out.display()
         ))
     })?;
-    writeln!(
-        file,
-        "{}",
-        serde_json::to_string_pretty(&private).expect("JSON")
-    )
-    .map_err(|e| {
+    // The mode applies only to a new file: one overwritten with --force is narrowed too.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| {
+            usage(format!(
+                "tollgate keygen: cannot restrict {}: {e}",
+                out.display()
+            ))
+        })?;
+    let text = zeroize::Zeroizing::new(serde_json::to_string_pretty(&private).expect("JSON"));
+    keys::wipe_private_members(&mut private);
+    writeln!(file, "{}", *text).map_err(|e| {
         usage(format!(
             "tollgate keygen: cannot write {}: {e}",
             out.display()
@@ -536,13 +583,19 @@ fn verify(jwks_path: &Path, flags: &Flags, token: Option<String>) -> Result<(), 
         ))
     })?;
     let (keys, report) = KeySet::from_jwks(&jwks).map_err(|e| {
-        usage(format!(
-            "tollgate verify: {}: {} ({})",
-            jwks_path.display(),
-            e,
-            e.kind.name()
-        ))
+        let mut message = format!("tollgate verify: {}: ", jwks_path.display());
+        if let Some(i) = e.key_index {
+            message.push_str(&format!("{}: ", explain::describe_jwk(&jwks, i)));
+        }
+        message.push_str(&format!("{} ({})", e.kind, e.kind.name()));
+        for line in explain::skipped_keys(&jwks, &e.report) {
+            message.push_str(&format!("\n  {line}"));
+        }
+        usage(message)
     })?;
+    for line in explain::skipped_keys(&jwks, &report) {
+        eprintln!("tollgate verify: note: {}: {line}", jwks_path.display());
+    }
     if report.private_members_ignored > 0 {
         eprintln!(
             "tollgate verify: warning: {} carries private key material; only public keys were used",

@@ -645,3 +645,247 @@ fn standard_input_beyond_a_bound_is_refused() {
     );
     assert!(feeder.join().unwrap(), "the command stopped reading early");
 }
+
+/// A public JWKS file holding `keys`, and a token minted with `key` (now, one audience).
+fn jwks_and_token(
+    dir: &Path,
+    keys: &[serde_json::Value],
+    key: &tollgate_issuer::keys::SigningKey,
+) -> (PathBuf, String) {
+    let path = dir.join("jwks.json");
+    std::fs::write(&path, serde_json::json!({ "keys": keys }).to_string()).unwrap();
+    let grant = tollgate_issuer::token::Grant {
+        client_id: "svc".into(),
+        scopes: vec!["items:read".into()],
+        audiences: vec!["api://items".into()],
+        lifetime: 300,
+    };
+    let now = tollgate_issuer::server::unix_now();
+    let token = tollgate_issuer::token::mint("https://i.example", key, &grant, now);
+    (path, token)
+}
+
+fn verify_with(jwks: &Path, token: &str) -> Output {
+    tollgate(
+        &[
+            "verify",
+            "--jwks",
+            jwks.to_str().unwrap(),
+            "--audience",
+            "api://items",
+            token,
+        ],
+        None,
+    )
+}
+
+/// `keygen --algorithm ES256|RS256|PS256` writes a private JWK (0600) that the issuer reads,
+/// prints a public JWK bound to the algorithm, and `verify` accepts the issuer's tokens.
+#[test]
+fn keygen_es256_rs256_ps256_keys_sign_tokens_that_verify_verifies() {
+    let dir = temp_dir("keygen-algs");
+    for (alg, bits, kty, signature_len) in [
+        ("ES256", None, "EC", 64usize),
+        ("RS256", Some("3072"), "RSA", 384),
+        ("PS256", None, "RSA", 256),
+    ] {
+        let file = dir.join(format!("{alg}.jwk"));
+        let mut args = vec!["keygen", "--kid", alg, "--algorithm", alg];
+        args.extend(["--out", file.to_str().unwrap()]);
+        if let Some(bits) = bits {
+            args.extend(["--bits", bits]);
+        }
+        let out = tollgate(&args, None);
+        assert!(out.status.success(), "{alg}: {}", text(&out.stderr));
+        let public: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (
+                public["kty"].as_str(),
+                public["alg"].as_str(),
+                public["use"].as_str()
+            ),
+            (Some(kty), Some(alg), Some("sig")),
+            "{alg}"
+        );
+        assert!(
+            public.get("d").is_none() && public.get("p").is_none(),
+            "{alg}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{alg}");
+        }
+        let private: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let key = tollgate_issuer::keys::SigningKey::from_private_jwk(alg, alg, &private).unwrap();
+        let (jwks, token) = jwks_and_token(&dir, &[public], &key);
+        let signature = token.rsplit('.').next().unwrap();
+        assert_eq!(signature.len(), (signature_len * 4).div_ceil(3), "{alg}");
+        let out = verify_with(&jwks, &token);
+        assert_eq!(out.status.code(), Some(0), "{alg}: {}", text(&out.stderr));
+        let claims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(claims["sub"], "svc", "{alg}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--bits` is for RSA only, and only in the sizes the core verifies (RFC 7518 §3.3).
+#[test]
+fn keygen_refuses_bits_it_cannot_use() {
+    let dir = temp_dir("keygen-bits");
+    let out_file = dir.join("k.jwk");
+    let out = out_file.to_str().unwrap();
+    for args in [
+        vec![
+            "keygen",
+            "--kid",
+            "k",
+            "--algorithm",
+            "RS256",
+            "--bits",
+            "1024",
+            "--out",
+            out,
+        ],
+        vec![
+            "keygen",
+            "--kid",
+            "k",
+            "--algorithm",
+            "RS256",
+            "--bits",
+            "8192",
+            "--out",
+            out,
+        ],
+        vec![
+            "keygen",
+            "--kid",
+            "k",
+            "--algorithm",
+            "ES256",
+            "--bits",
+            "2048",
+            "--out",
+            out,
+        ],
+    ] {
+        let result = tollgate(&args, None);
+        assert_eq!(result.status.code(), Some(2), "{args:?}");
+        assert!(!out_file.exists(), "{args:?} wrote a key");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One key, one algorithm: an RS256 token relabelled PS256 names a kid the JWKS has, under
+/// another algorithm; `verify` says which algorithm the key is bound to.
+#[test]
+fn verify_explains_a_token_whose_alg_the_key_is_not_bound_to() {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let dir = temp_dir("relabelled");
+    let (private, public) =
+        tollgate_issuer::keys::generate_rsa("rsa-1", tollgate_issuer::keys::RsaScheme::Rs256, 2048)
+            .unwrap();
+    let key =
+        tollgate_issuer::keys::SigningKey::from_private_jwk("rsa-1", "RS256", &private).unwrap();
+    let (jwks, token) = jwks_and_token(&dir, &[public], &key);
+    let parts: Vec<&str> = token.split('.').collect();
+    let header = r#"{"alg":"PS256","typ":"at+jwt","kid":"rsa-1"}"#;
+    let relabelled = format!(
+        "{}.{}.{}",
+        Base64UrlUnpadded::encode_string(header.as_bytes()),
+        parts[1],
+        parts[2]
+    );
+    let out = verify_with(&jwks, &relabelled);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("unknown_key:"), "{err}");
+    assert!(err.contains("\"rsa-1\" (RS256)"), "{err}");
+    assert!(err.contains("bound to RS256 only"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A token signed by another key under the same kid and alg: `verify` names the key and the
+/// algorithm it checked.
+#[test]
+fn verify_names_the_key_and_algorithm_a_bad_signature_was_checked_with() {
+    let dir = temp_dir("bad-signature");
+    let (_, published) = tollgate_issuer::keys::generate_es256("ec-1");
+    let (private, _) = tollgate_issuer::keys::generate_es256("ec-1");
+    let other =
+        tollgate_issuer::keys::SigningKey::from_private_jwk("ec-1", "ES256", &private).unwrap();
+    let (jwks, token) = jwks_and_token(&dir, &[published], &other);
+    let out = verify_with(&jwks, &token);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "bad_signature: signature does not verify: the \"ES256\" signature does not verify \
+         with the key \"ec-1\""
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An identity provider's JWKS with keys this verifier skips (RFC 7517 §5): `verify` says
+/// which and why, by kid and type, and prints no key material.
+#[test]
+fn verify_names_the_skipped_keys_and_why_without_key_material() {
+    let dir = temp_dir("skipped");
+    let (private, usable) =
+        tollgate_issuer::keys::generate_rsa("sig-1", tollgate_issuer::keys::RsaScheme::Rs256, 2048)
+            .unwrap();
+    let key =
+        tollgate_issuer::keys::SigningKey::from_private_jwk("sig-1", "RS256", &private).unwrap();
+    let mut encryption = usable.clone();
+    encryption["kid"] = "enc-1".into();
+    encryption["use"] = "enc".into();
+    let p521 = serde_json::json!({"kty": "EC", "crv": "P-521", "kid": "ec-521",
+        "x": "AQ", "y": "AQ", "alg": "ES512"});
+    let (jwks, token) = jwks_and_token(&dir, &[encryption, usable.clone(), p521], &key);
+    let out = verify_with(&jwks, &token);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("keys[0] (kid \"enc-1\", kty \"RSA\", alg \"RS256\", use \"enc\") skipped: key is not meant for verifying signatures (not_for_signatures)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("keys[2] (kid \"ec-521\", kty \"EC\", crv \"P-521\", alg \"ES512\") skipped:"),
+        "{err}"
+    );
+    assert!(err.contains("(unsupported)"), "{err}");
+    let modulus = usable["n"].as_str().unwrap();
+    assert!(!err.contains(&modulus[..16]), "key material printed: {err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A JWKS whose every key is skipped is a key set error (exit 2) that lists each key and why.
+#[test]
+fn verify_refuses_a_jwks_of_unusable_keys_naming_each() {
+    let dir = temp_dir("unusable");
+    let short = serde_json::json!({"kty": "oct", "kid": "short", "k": "AAAA"});
+    let encryption = serde_json::json!({"kty": "EC", "crv": "P-256", "kid": "enc",
+        "use": "enc", "x": "AQ", "y": "AQ"});
+    let path = dir.join("jwks.json");
+    std::fs::write(
+        &path,
+        serde_json::json!({"keys": [short, encryption]}).to_string(),
+    )
+    .unwrap();
+    let out = tollgate(&["verify", "--jwks", path.to_str().unwrap(), "a.b.c"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("(no_usable_key)"), "{err}");
+    assert!(
+        err.contains("keys[0] (kid \"short\", kty \"oct\") skipped:"),
+        "{err}"
+    );
+    assert!(err.contains("(key_too_short)"), "{err}");
+    assert!(
+        err.contains("keys[1] (kid \"enc\", kty \"EC\", crv \"P-256\", use \"enc\") skipped:"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

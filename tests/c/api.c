@@ -208,6 +208,10 @@ static void jwks_errors_are_reported_and_leave_the_set_unchanged(void) {
     tollgate_jwks_report report;
     CHECK_STATUS(tollgate_keyset_add_jwks(keys, STR(bad), &report), TOLLGATE_STATUS_JWKS_ALGORITHM_MISMATCH);
     CHECK(report.error_key_index == 1);
+    /* What was skipped before the error is named, with why. */
+    CHECK(report.skipped == 1 && report.skipped_listed == 1);
+    CHECK(report.skipped_keys[0].key_index == 0);
+    CHECK(report.skipped_keys[0].reason == TOLLGATE_STATUS_JWKS_SKIP_MISSING_MEMBER);
     CHECK(tollgate_keyset_len(keys) == 9); /* test.jwks: 2 EdDSA, 1 HS256, 6 RSA */
     CHECK_STATUS(tollgate_keyset_add_jwks(keys, STR("not json"), &report), TOLLGATE_STATUS_JWKS_JSON);
     CHECK(report.error_key_index == -1);
@@ -220,6 +224,8 @@ static void jwks_errors_are_reported_and_leave_the_set_unchanged(void) {
                                "\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"},{\"kty\":\"EC\"}]}";
     CHECK_STATUS(tollgate_keyset_add_jwks(fresh, STR(with_private), &report), TOLLGATE_STATUS_OK);
     CHECK(report.loaded == 1 && report.skipped == 1 && report.private_members_ignored == 1 && report.error_key_index == -1);
+    CHECK(report.skipped_listed == 1 && report.skipped_keys[0].key_index == 1);
+    CHECK(strcmp(tollgate_status_name(report.skipped_keys[0].reason), "jwks_skip_missing_member") == 0);
     /* A verifier over no keys is refused. */
     tollgate_keyset *empty = NULL;
     tollgate_policy *policy = policy_from("-");

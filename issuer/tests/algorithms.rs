@@ -13,8 +13,8 @@ use serde_json::Value;
 use tollgate::{Algorithm, KeySet, Policy, Scratch, Verifier};
 use tollgate_issuer::keys::{self, RsaScheme};
 
-/// The private JWKs of one ES256, one RS256 and one PS256 key, written to a temporary
-/// directory once (RSA key generation takes a moment).
+/// The private JWKs of one ES256, one RS256 and one PS256 key, written once (RSA key generation
+/// takes a moment) under the build tree's temporary directory, which `cargo clean` empties.
 struct Keys {
     dir: std::path::PathBuf,
 }
@@ -22,7 +22,7 @@ struct Keys {
 fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("tollgate-algs-{}", std::process::id()));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("issuer-algorithm-keys");
         std::fs::create_dir_all(&dir).unwrap();
         let (es, _) = keys::generate_es256("es");
         let (rs, _) = keys::generate_rsa("rs", RsaScheme::Rs256, 2048).unwrap();

@@ -36,6 +36,9 @@
 #define NGX_HTTP_TOLLGATE_KEY_CACHE     600
 #define NGX_HTTP_TOLLGATE_KEY_INTERVAL  30
 
+/* how long a fetch may hold its zone claim (a dead worker's lapses then) */
+#define NGX_HTTP_TOLLGATE_CLAIM         60
+
 
 /*
  * A key request (auth_jwt_key_request) as one server resolves it: the same URI

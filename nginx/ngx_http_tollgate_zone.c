@@ -23,11 +23,14 @@
 /* server index, server name, URI and timings, in a slot */
 #define NGX_HTTP_TOLLGATE_IDENTITY_LEN  1024
 
-/* how long a fetch may hold its claim: a dead worker's lapses then */
-#define NGX_HTTP_TOLLGATE_CLAIM         60
-
 /* the longest back-off between failed fetches */
 #define NGX_HTTP_TOLLGATE_MAX_BACKOFF   300
+
+/*
+ * ms before another fetch may start after one was abandoned (its client left):
+ * clients that leave mid-fetch must not buy a fetch each
+ */
+#define NGX_HTTP_TOLLGATE_ABANDONED     1000
 
 /*
  * Seconds on the monotonic clock nginx keeps (ngx_current_msec, the same in
@@ -49,6 +52,7 @@ typedef struct {
     time_t                         attempted;   /* the last fetch begun, or 0 */
     time_t                         next;        /* none before: back-off */
     time_t                         claimed;     /* a fetch runs until then */
+    ngx_msec_t                     resume;      /* after an abandoned one */
     ngx_pid_t                      claimant;
     ngx_uint_t                     failures;    /* in a row */
 } ngx_http_tollgate_slot_t;
@@ -356,6 +360,7 @@ ngx_http_tollgate_reuse_zone(ngx_shm_zone_t *shm_zone,
         slot->attempted = 0;
         slot->next = 0;
         slot->claimed = 0;
+        slot->resume = 0;
         slot->claimant = 0;
         slot->failures = 0;
     }
@@ -527,7 +532,11 @@ ngx_http_tollgate_zone_claim(ngx_http_tollgate_source_t *s, ngx_uint_t why)
     if (!ngx_http_tollgate_owns(slot, s)) {
         rc = NGX_DECLINED;
 
-    } else if (slot->claimed > now) {
+    } else if (slot->claimed > now
+               || (slot->resume
+                   && (ngx_msec_int_t) (slot->resume - ngx_current_msec) > 0))
+    {
+        /* a fetch runs, or may start again soon after one was abandoned */
         rc = NGX_BUSY;
 
     } else if (ngx_http_tollgate_not_due(slot, s, why, now)
@@ -637,7 +646,11 @@ ngx_http_tollgate_zone_fail(ngx_http_tollgate_source_t *s)
 }
 
 
-/* a fetch abandoned with its request: another may start at once */
+/*
+ * A fetch abandoned with its request (the client left) or never started: not
+ * the identity provider's failure, so no back-off, but no other fetch for a
+ * moment either, or each client that leaves mid-fetch would buy another.
+ */
 
 void
 ngx_http_tollgate_zone_release(ngx_http_tollgate_source_t *s)
@@ -651,6 +664,8 @@ ngx_http_tollgate_zone_release(ngx_http_tollgate_source_t *s)
 
     if (ngx_http_tollgate_owns(slot, s) && slot->claimant == ngx_pid) {
         slot->claimed = 0;
+        slot->resume = ngx_current_msec + NGX_HTTP_TOLLGATE_ABANDONED;
+        slot->resume += (slot->resume == 0);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

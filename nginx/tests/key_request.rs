@@ -551,3 +551,334 @@ fn repeated_key_requests_merge_their_sets() {
     assert_eq!(get_bearer(&url, &rotating_token("rb")).status, 200);
     assert_eq!((a.fetches(), b.fetches()), (1, 1));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Attacks on the fetch: clients that leave mid-fetch, an identity provider that never finishes.
+
+/// An origin for the attacks below: each connection gets a thread of its own, which reads the
+/// request head, counts it, and hands the connection to `answer` (with the stop flag, for
+/// answers that last).
+struct Scripted {
+    port: u16,
+    fetches: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Scripted {
+    fn start(
+        answer: impl Fn(&mut std::net::TcpStream, &AtomicBool) + Send + Sync + 'static,
+    ) -> Self {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (fetches, stop) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (fe, sp, answer) = (fetches.clone(), stop.clone(), Arc::new(answer));
+        std::thread::spawn(move || {
+            while !sp.load(Ordering::SeqCst) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let (fe, sp, answer) = (fe.clone(), sp.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    conn.set_nonblocking(false).unwrap();
+                    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    let (mut head, mut buf) = (Vec::new(), [0u8; 4096]);
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    fe.fetch_add(1, Ordering::SeqCst);
+                    answer(&mut conn, &sp);
+                });
+            }
+        });
+        Scripted {
+            port,
+            fetches,
+            stop,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/jwks", self.port)
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A 200 with `jwks`, after `delay`.
+fn answer_after(conn: &mut std::net::TcpStream, delay: Duration, jwks: &str) {
+    use std::io::Write;
+    std::thread::sleep(delay);
+    let _ = conn.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{jwks}",
+            jwks.len()
+        )
+        .as_bytes(),
+    );
+}
+
+/// A gateway on `origin` with `extra` directives.
+fn gateway_on(name: &str, origin_url: &str, backend: u16, extra: &str) -> Option<Gateway> {
+    let (module, nginx) = nginx_and_module()?;
+    let server = format!(
+        "auth_jwt \"api\";\n\
+         auth_jwt_key_request /_jwks;\n\
+         auth_jwt_issuer {ISSUER}; auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         {extra}\n\
+         add_header X-Jwt-Status $jwt_status always;\n\
+         location = /_jwks {{ internal; proxy_pass {origin_url}; proxy_read_timeout 5s; }}\n\
+         location / {{ proxy_pass http://127.0.0.1:{backend}; }}"
+    );
+    let mut gw = Gateway::configure(&module, &nginx, name, &server);
+    gw.start();
+    Some(gw)
+}
+
+/// Sends a request with `token` and closes the connection after `after`, before any answer.
+fn send_and_leave(port: u16, token: &str, after: Duration) {
+    use std::io::Write;
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(
+        format!("GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(after);
+}
+
+#[test]
+fn clients_leaving_mid_fetch_buy_at_most_one_fetch_a_second() {
+    // Envoy's refetch storms, by another road: every fetch is started by some request, and
+    // ends with it. A client that leaves must not free the next fetch to start at once.
+    let backend = Backend::start();
+    let origin = Scripted::start(|c, _| {
+        answer_after(c, Duration::from_millis(800), &rotating_jwks(&["r1"]))
+    });
+    let Some(gw) = gateway_on(
+        "kr-leave-storm",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        get_bearer(&gw.url("/items"), &rotating_token("r1")).status,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(2200));
+    // The set has expired: each of these starts a refresh, waits for it (its key is unknown)
+    // and leaves.
+    let started = Instant::now();
+    for i in 0..20 {
+        send_and_leave(
+            gw.port,
+            &rotating_token(&format!("leave-{i}")),
+            Duration::from_millis(60),
+        );
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let most = 1 + 2 + seconds.ceil() as usize;
+    assert!(
+        origin.fetches() <= most,
+        "{} fetches in {seconds:.1} s (at most {most}):\n{}",
+        origin.fetches(),
+        gw.error_log()
+    );
+}
+
+#[test]
+fn a_client_leaving_mid_refresh_does_not_hold_back_the_next_one() {
+    // A client that leaves during a refresh is not the identity provider failing: counted as a
+    // failure, every such client would double the back-off (up to 5 minutes), and a few requests
+    // would keep a retired key in use for as long.
+    let backend = Backend::start();
+    let jwks = Arc::new(std::sync::Mutex::new(rotating_jwks(&["r1"])));
+    let served = jwks.clone();
+    let origin = Scripted::start(move |c, _| {
+        let body = served.lock().unwrap().clone();
+        answer_after(c, Duration::from_millis(400), &body)
+    });
+    let Some(gw) = gateway_on(
+        "kr-leave-backoff",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1m; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        get_bearer(&gw.url("/items"), &rotating_token("r1")).status,
+        200
+    );
+    *jwks.lock().unwrap() = rotating_jwks(&["r1", "r2"]);
+    // Each unknown key starts an early refresh (once a second) and waits for it; the client
+    // leaves before it ends.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(4) {
+        send_and_leave(
+            gw.port,
+            &rotating_token("nobody"),
+            Duration::from_millis(150),
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        origin.fetches() >= 3,
+        "the attack ran: {} fetches",
+        origin.fetches()
+    );
+    // A client that stays gets the new key within the refresh interval and a fetch.
+    let started = Instant::now();
+    eventually(4, "the new key verifies", || {
+        get_bearer(&gw.url("/items"), &rotating_token("r2")).status == 200
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{}",
+        gw.error_log()
+    );
+}
+
+#[test]
+fn a_fetch_that_never_finishes_is_given_up_and_the_next_one_starts() {
+    // A slow drip keeps proxy_read_timeout from firing: one byte before each timeout. Without
+    // a limit of its own, the fetch would hold its worker's refreshes forever and the keys in
+    // use would never change again.
+    let backend = Backend::start();
+    let drip = Arc::new(AtomicBool::new(false));
+    let dripping = drip.clone();
+    let origin = Scripted::start(move |c, stop| {
+        use std::io::Write;
+        if !dripping.load(Ordering::SeqCst) {
+            return answer_after(c, Duration::ZERO, &rotating_jwks(&["r1", "r2"]));
+        }
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
+        while !stop.load(Ordering::SeqCst) && c.write_all(b" ").is_ok() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let Some(gw) = gateway_on(
+        "kr-drip",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+    drip.store(true, Ordering::SeqCst);
+    eventually(5, "a dripping refresh", || {
+        let r = std::panic::catch_unwind(|| get_bearer(&gw.url("/items"), &token).status);
+        assert_eq!(r.ok(), Some(200), "{}", gw.error_log());
+        origin.fetches() >= 2
+    });
+    let dripping_since = Instant::now();
+    drip.store(false, Ordering::SeqCst);
+    eventually(
+        10,
+        "the stuck fetch is given up and another fetches",
+        || {
+            let r = std::panic::catch_unwind(|| get_bearer(&gw.url("/items"), &token).status);
+            assert_eq!(r.ok(), Some(200), "{}", gw.error_log());
+            origin.fetches() >= 3
+        },
+    );
+    assert!(
+        dripping_since.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        dripping_since.elapsed()
+    );
+    assert!(
+        gw.error_log().contains("did not finish within 2 s"),
+        "{}",
+        gw.error_log()
+    );
+}
+
+#[test]
+fn a_key_set_over_the_limit_ends_its_fetch_not_the_clients_connection() {
+    // 50 MB without a Content-Length to refuse it by: the limit is found while reading. The
+    // client whose request started the refresh keeps its connection, and the origin is cut
+    // off long before it has sent it all.
+    let backend = Backend::start();
+    let (huge, sent) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let (serving_huge, counting) = (huge.clone(), sent.clone());
+    let origin = Scripted::start(move |c, stop| {
+        use std::io::Write;
+        if !serving_huge.load(Ordering::SeqCst) {
+            return answer_after(c, Duration::ZERO, &rotating_jwks(&["r1"]));
+        }
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+        while !stop.load(Ordering::SeqCst)
+            && counting.load(Ordering::SeqCst) < 50 << 20
+            && c.write_all(chunk.as_bytes()).is_ok()
+        {
+            counting.fetch_add(0x10000, Ordering::SeqCst);
+        }
+        let _ = c.write_all(b"0\r\n\r\n");
+    });
+    let Some(gw) = gateway_on(
+        "kr-huge",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+    huge.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(2200));
+    // Two requests on one connection: the first starts the refresh, the second is read when
+    // the refresh's subrequest is over.
+    let request = |last: &str| {
+        format!("GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n{last}\r\n")
+    };
+    let replies = raw_request(
+        gw.port,
+        format!("{}{}", request(""), request("Connection: close\r\n")).as_bytes(),
+    );
+    let replies = String::from_utf8_lossy(&replies);
+    assert_eq!(
+        replies.matches("HTTP/1.1 200 OK").count(),
+        2,
+        "{replies}\n{}",
+        gw.error_log()
+    );
+    assert!(
+        gw.error_log()
+            .contains("the key set is larger than 256 KiB"),
+        "{}",
+        gw.error_log()
+    );
+    assert!(
+        sent.load(Ordering::SeqCst) < 16 << 20,
+        "the origin sent {} bytes",
+        sent.load(Ordering::SeqCst)
+    );
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+}

@@ -220,6 +220,23 @@ ngx_http_tollgate_add_zone(ngx_conf_t *cf)
         return NGX_OK;
     }
 
+    /*
+     * Without a master process nginx reloads in its one process and starts no
+     * worker again: the per-worker state of key requests (ngx_http_tollgate_
+     * live.c) would stay the old configuration's, indexed by the new one, and
+     * the old zone would be unmapped under it.
+     */
+
+    if (ngx_process == NGX_PROCESS_SINGLE
+        && !ngx_is_init_cycle(cf->cycle->old_cycle))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "auth_jwt_key_request cannot be reloaded without "
+                           "a master process (master_process off): restart "
+                           "nginx instead");
+        return NGX_ERROR;
+    }
+
     /* the documents, the slots, and the slab allocator's own pages */
 
     size = n * (NGX_HTTP_TOLLGATE_MAX_JWKS + sizeof(ngx_http_tollgate_slot_t)

@@ -882,3 +882,43 @@ fn a_key_set_over_the_limit_ends_its_fetch_not_the_clients_connection() {
     );
     assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
 }
+
+#[test]
+fn a_reload_without_a_master_process_is_refused_with_key_requests() {
+    // Without a master (master_process off, as under valgrind) nginx reloads in the one
+    // process and never starts a worker again: the key requests' per-worker state would belong
+    // to the old configuration, and its zone be unmapped when its size changes.
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    let mut gw = Gateway::configure_with(
+        &module,
+        &nginx,
+        "kr-single",
+        &server(&origin, backend.port, ""),
+        true,
+    );
+    gw.start();
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+    let conf = gw.dir.join("nginx.conf");
+    let text = std::fs::read_to_string(&conf).unwrap().replace(
+        "auth_jwt_key_request /_jwks;",
+        "auth_jwt_key_request /_jwks; auth_jwt_key_request /_jwks?second;",
+    );
+    std::fs::write(&conf, text).unwrap();
+    gw.reload();
+    eventually(10, "the reload is refused", || {
+        gw.error_log()
+            .contains("auth_jwt_key_request cannot be reloaded without a master process")
+    });
+    for _ in 0..5 {
+        assert_eq!(
+            get_bearer(&gw.url("/items"), &token).status,
+            200,
+            "{}",
+            gw.error_log()
+        );
+    }
+}

@@ -922,3 +922,55 @@ fn a_reload_without_a_master_process_is_refused_with_key_requests() {
         );
     }
 }
+
+#[test]
+fn a_verdict_made_before_a_refresh_is_made_again_under_the_new_keys() {
+    // Identity by address is not identity: a request verified under the old set, then held up
+    // (here by limit_req, after the rewrite phase made its verdict and started the refresh)
+    // while the provider drops a compromised key, must be checked again under the new set —
+    // even if the new verifier were allocated where the old one was.
+    let backend = Backend::start();
+    let jwks = Arc::new(std::sync::Mutex::new(rotating_jwks(&["r1"])));
+    let served = jwks.clone();
+    let origin = Scripted::start(move |c, _| {
+        let body = served.lock().unwrap().clone();
+        answer_after(c, Duration::from_millis(100), &body)
+    });
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_request /_jwks;\n\
+         auth_jwt_issuer {ISSUER}; auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;\n\
+         add_header X-Jwt-Status $jwt_status always;\n\
+         location = /_jwks {{ internal; proxy_pass {url}; }}\n\
+         location = /other {{ auth_jwt off; limit_req zone=ip burst=5;\n\
+             proxy_pass http://127.0.0.1:{port}; }}\n\
+         location / {{ limit_req zone=ip burst=5; proxy_pass http://127.0.0.1:{port}; }}",
+        url = origin.url(),
+        port = backend.port
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "kr-verdict", &server)
+        .with_http("limit_req_zone $binary_remote_addr zone=ip:1m rate=1r/s;");
+    gw.start();
+    let old = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &old).status, 200);
+    *jwks.lock().unwrap() = rotating_jwks(&["r2"]);
+    std::thread::sleep(Duration::from_millis(2200));
+    // Takes the limit's one request a second without a refresh, so the next is delayed.
+    assert_eq!(get(&gw.url("/other"), &[]).status, 200);
+    let started = Instant::now();
+    let r = get_bearer(&gw.url("/items"), &old);
+    assert!(
+        started.elapsed() > Duration::from_millis(500),
+        "delayed by limit_req"
+    );
+    assert_eq!(
+        (r.status, jwt_status(&r)),
+        (401, "unknown_key"),
+        "{}",
+        gw.error_log()
+    );
+    assert!(gw.error_log().contains("1 keys loaded"), "the set changed");
+}

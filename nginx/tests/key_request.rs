@@ -974,3 +974,30 @@ fn a_verdict_made_before_a_refresh_is_made_again_under_the_new_keys() {
     );
     assert!(gw.error_log().contains("1 keys loaded"), "the set changed");
 }
+
+#[test]
+fn satisfy_any_with_no_keys_is_503_even_for_an_allowed_address() {
+    // A cold start with the provider down: "no keys" is neither a pass nor a "no" that another
+    // access module outvotes; it is the gateway's failure, 503, whoever asks. Once there are
+    // keys, `satisfy any` combines the module's answer with `allow` as usual.
+    let Some(e) = env_with(
+        "kr-satisfy",
+        &["r1"],
+        "satisfy any; allow 127.0.0.1; deny all;\n\
+         auth_jwt_key_cache 10s; auth_jwt_key_refresh_interval 1s;",
+        1,
+        |o| o.set_mode(Mode::Down),
+    ) else {
+        return;
+    };
+    let r = e.get(&rotating_token("r1"));
+    assert_eq!((r.status, jwt_status(&r)), (503, "keys_unavailable"));
+    e.origin.set_mode(Mode::Serve);
+    eventually(10, "keys arrive", || e.status(&rotating_token("r1")) == 200);
+    let r = e.get(&rotating_token("nobody"));
+    assert_eq!(
+        (r.status, jwt_status(&r)),
+        (200, "unknown_key"),
+        "allow wins"
+    );
+}

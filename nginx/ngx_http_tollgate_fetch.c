@@ -23,10 +23,11 @@
  * wakes its waiters, one of which starts another a moment later (the zone
  * spaces abandoned fetches, so leaving clients cannot buy one each).
  *
- * A fetch has a deadline of its own, twice the refresh interval (at most the
- * zone's claim): proxy_read_timeout bounds each read, not the whole, and a
- * provider that drips a byte at a time would otherwise hold the worker's
- * refreshes, and the client connection that started it, forever. At the
+ * A fetch has a deadline of its own, twice the refresh interval (from 10 s, a
+ * backstop behind the location's own timeouts, up to the zone's claim):
+ * proxy_read_timeout bounds each read, not the whole, and a provider that
+ * drips a byte at a time would otherwise hold the worker's refreshes, and the
+ * client connection that started it, forever. At the
  * deadline the fetch fails (the keys in use stay) and its upstream is timed
  * out the way nginx times out a read, so the subrequest ends on nginx's own
  * path.
@@ -40,9 +41,14 @@
 #define NGX_HTTP_TOLLGATE_KEY_WAIT  5000
 #define NGX_HTTP_TOLLGATE_KEY_POLL  100
 
-/* a fetch's deadline, in seconds: twice the refresh interval, within its claim */
+/*
+ * a fetch's deadline, in seconds: twice the refresh interval, within its claim;
+ * at least 10 s, a backstop behind the key location's own timeouts
+ */
+#define NGX_HTTP_TOLLGATE_FETCH_MIN  10
 #define ngx_http_tollgate_fetch_time(s)                                       \
-    ngx_min(2 * (s)->interval, NGX_HTTP_TOLLGATE_CLAIM)
+    ngx_min(ngx_max(2 * (s)->interval, NGX_HTTP_TOLLGATE_FETCH_MIN),          \
+            NGX_HTTP_TOLLGATE_CLAIM)
 
 
 struct ngx_http_tollgate_fetch_s {

@@ -1034,3 +1034,62 @@ fn an_auth_request_subrequest_waits_for_the_first_fetch_and_fails_closed() {
     );
     assert_eq!(origin.fetches(), 1);
 }
+
+#[test]
+fn an_admitted_request_keeps_the_claims_it_was_admitted_with_when_the_keys_change() {
+    // A request admitted under the old set, whose headers to the backend are made only once
+    // its body has arrived, after a refresh dropped its key: the backend must not get it
+    // without the identity it was admitted with (an empty X-Sub, an empty role).
+    let Some(e) = env(
+        "kr-admitted",
+        &["r1"],
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;\n\
+         proxy_set_header X-Sub $jwt_claim_sub; proxy_set_header X-Status $jwt_status;",
+        1,
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(
+        e.get(&token).backend_header("x-sub").as_deref(),
+        Some(CLIENT)
+    );
+    e.origin.set_jwks(&rotating_jwks(&["r2"]));
+    std::thread::sleep(Duration::from_millis(2200));
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", e.gateway.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(
+        format!(
+            "POST /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\
+             Content-Length: 5\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // The request started the refresh and was admitted; the refresh ends while its body waits.
+    eventually(5, "the refresh", || {
+        e.gateway
+            .error_log()
+            .contains("0 skipped: the key set changed")
+            && e.origin.fetches() >= 2
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    c.write_all(b"hello").unwrap();
+    let mut reply = String::new();
+    let _ = c.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let body = &reply[reply.find("\r\n\r\n").unwrap() + 4..];
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (
+            v["headers"]["x-sub"].as_str(),
+            v["headers"]["x-status"].as_str()
+        ),
+        (Some(CLIENT), Some("ok")),
+        "{}",
+        e.gateway.error_log()
+    );
+    // The next request with the retired key is refused.
+    assert_eq!(e.status(&token), 401);
+}

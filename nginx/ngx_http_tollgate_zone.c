@@ -69,6 +69,8 @@ static ngx_int_t ngx_http_tollgate_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_tollgate_reuse_zone(ngx_shm_zone_t *shm_zone,
     ngx_http_tollgate_shm_t *sh, ngx_array_t *sources);
+static void ngx_http_tollgate_inherit(ngx_shm_zone_t *shm_zone,
+    ngx_http_tollgate_shm_t *sh);
 static void ngx_http_tollgate_name_slot(ngx_http_tollgate_slot_t *slot,
     ngx_http_tollgate_source_t *s);
 static ngx_inline ngx_http_tollgate_slot_t *ngx_http_tollgate_slot(
@@ -307,7 +309,104 @@ ngx_http_tollgate_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     shpool->data = sh;
     shm_zone->data = sh;
 
+    ngx_http_tollgate_inherit(shm_zone, sh);
+
     return NGX_OK;
+}
+
+
+/*
+ * A reload with another number of key requests gets a zone of another size,
+ * so a new one: each key request the old zone also had starts from the
+ * document fetched there, due for a refresh, as if the zone had been kept, or
+ * the provider being down at that reload would leave every request without
+ * keys. In the master, while the old cycle (ngx_cycle) and its zone are
+ * still there; the old workers may write to it, hence its lock.
+ */
+
+static void
+ngx_http_tollgate_inherit(ngx_shm_zone_t *shm_zone, ngx_http_tollgate_shm_t *sh)
+{
+    ngx_uint_t                 i, j, n;
+    ngx_list_part_t           *part;
+    ngx_shm_zone_t            *zone;
+    ngx_slab_pool_t           *opool;
+    ngx_http_tollgate_shm_t   *osh;
+    ngx_http_tollgate_slot_t  *slot, *old;
+
+    if (ngx_is_init_cycle(ngx_cycle)) {
+        return;
+    }
+
+    osh = NULL;
+    opool = NULL;
+    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag == shm_zone->tag
+            && zone[i].shm.addr != shm_zone->shm.addr
+            && zone[i].data != NULL
+            && zone[i].shm.name.len == shm_zone->shm.name.len
+            && ngx_strncmp(zone[i].shm.name.data, shm_zone->shm.name.data,
+                           shm_zone->shm.name.len)
+               == 0)
+        {
+            osh = zone[i].data;
+            opool = (ngx_slab_pool_t *) zone[i].shm.addr;
+            break;
+        }
+    }
+
+    if (osh == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&opool->mutex);
+
+    for (i = 0; i < sh->nslots; i++) {
+        slot = &sh->slots[i];
+
+        for (j = 0; j < osh->nslots; j++) {
+            old = &osh->slots[j];
+
+            if (old->generation == 0 || old->len == 0
+                || old->len > NGX_HTTP_TOLLGATE_MAX_JWKS
+                || old->identity_len != slot->identity_len
+                || ngx_memcmp(old->identity, slot->identity,
+                              slot->identity_len)
+                   != 0)
+            {
+                continue;
+            }
+
+            ngx_memcpy(slot->jwks, old->jwks, old->len);
+            slot->len = old->len;
+            slot->generation = ++sh->generation;
+            n++;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&opool->mutex);
+
+    if (n) {
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "tollgate: %ui key sets kept across the reload",  n);
+    }
 }
 
 

@@ -1093,3 +1093,41 @@ fn an_admitted_request_keeps_the_claims_it_was_admitted_with_when_the_keys_chang
     // The next request with the retired key is refused.
     assert_eq!(e.status(&token), 401);
 }
+
+#[test]
+fn a_reload_adding_a_key_request_keeps_the_fetched_keys_with_the_origin_down() {
+    // Another number of key requests is another size of zone, so nginx gives the new
+    // configuration a new one; the sets the old one holds must come along, or the provider
+    // being down at that reload is a 503 for every request.
+    let Some(e) = env("kr-reload-more", &["r1"], "", 1) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(e.status(&token), 200);
+    e.origin.set_mode(Mode::Down);
+    let conf = e.gateway.dir.join("nginx.conf");
+    let text = std::fs::read_to_string(&conf).unwrap().replace(
+        "auth_jwt_key_request /_jwks;",
+        "auth_jwt_key_request /_jwks; auth_jwt_key_request /_jwks?second;",
+    );
+    std::fs::write(&conf, text).unwrap();
+    e.gateway.reload();
+    eventually(10, "the new workers run", || {
+        e.gateway
+            .error_log()
+            .matches("start worker process")
+            .count()
+            >= 2
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..10 {
+        assert_eq!(e.status(&token), 200, "{}", e.gateway.error_log());
+    }
+    assert!(
+        e.gateway
+            .error_log()
+            .contains("tollgate: 1 key sets kept across the reload"),
+        "{}",
+        e.gateway.error_log()
+    );
+}

@@ -1131,3 +1131,135 @@ fn a_reload_adding_a_key_request_keeps_the_fetched_keys_with_the_origin_down() {
         e.gateway.error_log()
     );
 }
+
+/// What the valgrind run's origin answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Serve,
+    Slow,
+    Huge,
+    Drip,
+}
+
+#[test]
+fn the_attack_paths_run_clean_under_valgrind() {
+    // The paths above, in one single-process nginx under valgrind: an oversized chunked set
+    // stopped at the limit, clients leaving mid-fetch, a dripping fetch given up at its
+    // deadline, then a new set. Zero errors.
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "CI needs valgrind");
+        eprintln!("skipping: valgrind is not installed");
+        return;
+    }
+    let backend = Backend::start();
+    let state = Arc::new(std::sync::Mutex::new((
+        Answer::Serve,
+        rotating_jwks(&["r1"]),
+    )));
+    let answering = state.clone();
+    let origin = Scripted::start(move |c, stop| {
+        use std::io::Write;
+        let (answer, jwks) = answering.lock().unwrap().clone();
+        match answer {
+            Answer::Serve => answer_after(c, Duration::ZERO, &jwks),
+            Answer::Slow => answer_after(c, Duration::from_millis(1500), &jwks),
+            Answer::Huge => {
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+                for _ in 0..64 {
+                    if stop.load(Ordering::SeqCst) || c.write_all(chunk.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            }
+            Answer::Drip => {
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
+                while !stop.load(Ordering::SeqCst) && c.write_all(b" ").is_ok() {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+    });
+    let set = |answer: Answer| state.lock().unwrap().0 = answer;
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_request /_jwks; auth_jwt_issuer {ISSUER};\n\
+         auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;\n\
+         location = /_jwks {{ internal; proxy_pass {url}; proxy_read_timeout 5s; }}\n\
+         location / {{ proxy_pass http://127.0.0.1:{b}; }}",
+        url = origin.url(),
+        b = backend.port
+    );
+    let mut gw = Gateway::configure_with(&module, &nginx, "kr-valgrind", &server, true);
+    let log = gw.dir.join("valgrind.log");
+    let log_arg = format!("--log-file={}", log.display());
+    gw.start_with(&[
+        "valgrind",
+        "--error-exitcode=99",
+        "--leak-check=no",
+        "--track-origins=yes",
+        &log_arg,
+    ]);
+    let url = gw.url("/items");
+    let r1 = rotating_token("r1");
+    let fresh = |token: &str| {
+        raw_request(
+            gw.port,
+            format!(
+                "GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\
+                 Connection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+    };
+    eventually(60, "the first set", || raw_status(&fresh(&r1)) == 200);
+
+    set(Answer::Huge);
+    eventually(60, "an oversized set refused", || {
+        assert_eq!(raw_status(&fresh(&r1)), 200);
+        gw.error_log().contains("larger than 256 KiB")
+    });
+
+    set(Answer::Slow);
+    std::thread::sleep(Duration::from_millis(1100));
+    eventually(60, "a fetch abandoned by its client", || {
+        send_and_leave(
+            gw.port,
+            &rotating_token("leaving"),
+            Duration::from_millis(300),
+        );
+        gw.error_log().contains("ended with its request")
+    });
+
+    set(Answer::Drip);
+    std::thread::sleep(Duration::from_millis(1100));
+    eventually(60, "a dripping fetch given up", || {
+        assert_eq!(raw_status(&fresh(&r1)), 200);
+        std::thread::sleep(Duration::from_millis(500));
+        gw.error_log().contains("did not finish within 10 s")
+    });
+
+    *state.lock().unwrap() = (Answer::Serve, rotating_jwks(&["r2"]));
+    eventually(60, "the new set", || {
+        raw_status(&fresh(&rotating_token("r2"))) == 200
+    });
+    assert_eq!(get_bearer(&url, &r1).status, 401);
+
+    gw.stop();
+    let report = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        report.contains("Memcheck") && report.contains("nginx"),
+        "valgrind ran nginx:\n{report}"
+    );
+    assert!(
+        report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
+        "valgrind found errors:\n{report}"
+    );
+}

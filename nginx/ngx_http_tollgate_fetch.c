@@ -27,10 +27,9 @@
  * backstop behind the location's own timeouts, up to the zone's claim):
  * proxy_read_timeout bounds each read, not the whole, and a provider that
  * drips a byte at a time would otherwise hold the worker's refreshes, and the
- * client connection that started it, forever. At the
- * deadline the fetch fails (the keys in use stay) and its upstream is timed
- * out the way nginx times out a read, so the subrequest ends on nginx's own
- * path.
+ * client connection that started it, forever. At the deadline the fetch fails
+ * (the keys in use stay) and its upstream is timed out the way nginx times out
+ * a read, so the subrequest ends on nginx's own path.
  */
 
 
@@ -60,7 +59,7 @@ struct ngx_http_tollgate_fetch_s {
     ngx_uint_t                     status;
     unsigned                       complete:1;
     unsigned                       too_large:1;
-    unsigned                       given_up:1;  /* past its deadline */
+    unsigned                       given_up:1;  /* its deadline, or no memory */
 };
 
 
@@ -551,7 +550,7 @@ ngx_http_tollgate_fetch_cleanup(void *data)
  * A fetch past its deadline: failed, so the keys in use stay and the zone backs
  * off; its waiters go on. Its upstream connection, if it has one, is timed out
  * as if a read had timed out, which ends the subrequest on nginx's own path;
- * whatever still reaches the filters is refused.
+ * whatever still reaches the filters is dropped.
  */
 
 static void
@@ -830,11 +829,7 @@ ngx_http_tollgate_header_filter(ngx_http_request_t *r)
 
     fetch->status = r->headers_out.status;
 
-    if (r->headers_out.content_length_n > NGX_HTTP_TOLLGATE_MAX_JWKS) {
-        fetch->too_large = 1;
-        ngx_http_tollgate_stop_upstream(r);
-
-    } else if (r->upstream && !r->upstream->cacheable) {
+    if (r->upstream && !r->upstream->cacheable) {
         /*
          * Unbuffered, each read reaches the body filter, which stops the
          * upstream past the limit; buffered, nginx could first read a body of
@@ -842,6 +837,11 @@ ngx_http_tollgate_header_filter(ngx_http_request_t *r)
          * buffered: the cache needs it whole.
          */
         r->upstream->buffering = 0;
+    }
+
+    if (r->headers_out.content_length_n > NGX_HTTP_TOLLGATE_MAX_JWKS) {
+        fetch->too_large = 1;
+        ngx_http_tollgate_stop_upstream(r);
     }
 
     return NGX_OK;

@@ -20,7 +20,16 @@
  * nothing is resumed from inside the fetch's completion. A waiter whose request
  * goes away leaves the queue with its pool, and a fetch whose request goes away
  * (a client closing the connection ends its subrequests) gives up its claim and
- * wakes its waiters, one of which starts another.
+ * wakes its waiters, one of which starts another a moment later (the zone
+ * spaces abandoned fetches, so leaving clients cannot buy one each).
+ *
+ * A fetch has a deadline of its own, twice the refresh interval (from 10 s, a
+ * backstop behind the location's own timeouts, up to the zone's claim):
+ * proxy_read_timeout bounds each read, not the whole, and a provider that
+ * drips a byte at a time would otherwise hold the worker's refreshes, and the
+ * client connection that started it, forever. At the deadline the fetch fails
+ * (the keys in use stay) and its upstream is timed out the way nginx times out
+ * a read, so the subrequest ends on nginx's own path.
  */
 
 
@@ -31,14 +40,26 @@
 #define NGX_HTTP_TOLLGATE_KEY_WAIT  5000
 #define NGX_HTTP_TOLLGATE_KEY_POLL  100
 
+/*
+ * a fetch's deadline, in seconds: twice the refresh interval, within its claim;
+ * at least 10 s, a backstop behind the key location's own timeouts
+ */
+#define NGX_HTTP_TOLLGATE_FETCH_MIN  10
+#define ngx_http_tollgate_fetch_time(s)                                       \
+    ngx_min(ngx_max(2 * (s)->interval, NGX_HTTP_TOLLGATE_FETCH_MIN),          \
+            NGX_HTTP_TOLLGATE_CLAIM)
+
 
 struct ngx_http_tollgate_fetch_s {
     ngx_http_tollgate_held_t      *held;        /* NULL once over */
+    ngx_http_request_t            *request;     /* the subrequest */
+    ngx_event_t                    deadline;
     u_char                        *body;        /* MAX_JWKS bytes, on use */
     size_t                         len;
     ngx_uint_t                     status;
     unsigned                       complete:1;
     unsigned                       too_large:1;
+    unsigned                       given_up:1;  /* its deadline, or no memory */
 };
 
 
@@ -62,6 +83,8 @@ static void ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
     ngx_http_tollgate_fetch_t *fetch, ngx_http_tollgate_held_t *held,
     ngx_int_t rc);
 static void ngx_http_tollgate_fetch_cleanup(void *data);
+static void ngx_http_tollgate_fetch_expired(ngx_event_t *ev);
+static void ngx_http_tollgate_stop_upstream(ngx_http_request_t *sr);
 static ngx_int_t ngx_http_tollgate_wait(ngx_http_request_t *r,
     ngx_http_tollgate_ctx_t *ctx, ngx_http_tollgate_held_t *held,
     ngx_uint_t early);
@@ -313,10 +336,19 @@ ngx_http_tollgate_start(ngx_http_request_t *r, ngx_http_tollgate_held_t *held,
     sr->header_only = 0;
 
     fetch->held = held;
+    fetch->request = sr;
     held->fetch = fetch;
 
     cln->handler = ngx_http_tollgate_fetch_cleanup;
     cln->data = fetch;
+
+    fetch->deadline.handler = ngx_http_tollgate_fetch_expired;
+    fetch->deadline.data = fetch;
+    fetch->deadline.log = r->connection->log;
+    fetch->deadline.cancelable = 1;
+
+    ngx_add_timer(&fetch->deadline,
+                  (ngx_msec_t) ngx_http_tollgate_fetch_time(s) * 1000);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "tollgate: key request \"%V\": fetching (%s)", &s->uri,
@@ -341,6 +373,10 @@ ngx_http_tollgate_fetch_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
 
     ngx_http_tollgate_held_t  *held;
 
+    if (fetch->deadline.timer_set) {
+        ngx_del_timer(&fetch->deadline);
+    }
+
     held = fetch->held;
 
     if (held == NULL) {
@@ -350,7 +386,20 @@ ngx_http_tollgate_fetch_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
     fetch->held = NULL;
     held->fetch = NULL;
 
-    ngx_http_tollgate_fetch_result(r, fetch, held, rc);
+    if (!fetch->complete
+        && (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || r->connection->error))
+    {
+        /* the client left: not the identity provider's failure */
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "tollgate: key request \"%V\" ended with its request",
+                      &held->source->uri);
+
+        ngx_http_tollgate_zone_release(held->source);
+
+    } else {
+        ngx_http_tollgate_fetch_result(r, fetch, held, rc);
+    }
 
     if (fetch->body) {
         ngx_free(fetch->body);
@@ -401,7 +450,7 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
     } else if (fetch->too_large) {
         reason = "the key set is larger than 256 KiB";
 
-    } else if (!fetch->complete || rc == NGX_ERROR) {
+    } else if (!fetch->complete || fetch->given_up || rc == NGX_ERROR) {
         reason = "the response was cut short";
 
     } else {
@@ -470,6 +519,10 @@ ngx_http_tollgate_fetch_cleanup(void *data)
 
     ngx_http_tollgate_held_t  *held;
 
+    if (fetch->deadline.timer_set) {
+        ngx_del_timer(&fetch->deadline);
+    }
+
     if (fetch->body) {
         ngx_free(fetch->body);
         fetch->body = NULL;
@@ -490,6 +543,74 @@ ngx_http_tollgate_fetch_cleanup(void *data)
 
     ngx_http_tollgate_zone_release(held->source);
     ngx_http_tollgate_wake(held);
+}
+
+
+/*
+ * A fetch past its deadline: failed, so the keys in use stay and the zone backs
+ * off; its waiters go on. Its upstream connection, if it has one, is timed out
+ * as if a read had timed out, which ends the subrequest on nginx's own path;
+ * whatever still reaches the filters is dropped.
+ */
+
+static void
+ngx_http_tollgate_fetch_expired(ngx_event_t *ev)
+{
+    ngx_http_tollgate_fetch_t  *fetch = ev->data;
+
+    ngx_http_tollgate_held_t  *held;
+
+    held = fetch->held;
+
+    if (held == NULL) {
+        return;
+    }
+
+    fetch->held = NULL;
+    fetch->given_up = 1;
+    held->fetch = NULL;
+
+    ngx_http_tollgate_zone_fail(held->source);
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "tollgate: key request \"%V\" failed: it did not finish "
+                  "within %T s; %s", &held->source->uri,
+                  ngx_http_tollgate_fetch_time(held->source),
+                  held->generation ? "the keys in use stay" : "no keys yet");
+
+    ngx_http_tollgate_wake(held);
+
+    ngx_http_tollgate_stop_upstream(fetch->request);
+}
+
+
+/*
+ * Ends a fetch's upstream as a read timeout would (nginx's own path: the
+ * subrequest ends with a 502 that this module's filters keep to themselves).
+ * Not with an error from a filter: ngx_http_output_filter() would mark the
+ * client's connection as failed and end the client's request with it.
+ */
+
+static void
+ngx_http_tollgate_stop_upstream(ngx_http_request_t *sr)
+{
+    ngx_event_t          *rev;
+    ngx_http_upstream_t  *u;
+
+    u = sr->upstream;
+
+    if (u == NULL || u->peer.connection == NULL) {
+        return;
+    }
+
+    rev = u->peer.connection->read;
+    rev->timedout = 1;
+
+    if (rev->timer_set) {
+        ngx_del_timer(rev);
+    }
+
+    ngx_post_event(rev, &ngx_posted_events);
 }
 
 
@@ -702,10 +823,25 @@ ngx_http_tollgate_header_filter(ngx_http_request_t *r)
 
     fetch = r->post_subrequest->data;
 
+    if (fetch->given_up) {
+        return NGX_OK;
+    }
+
     fetch->status = r->headers_out.status;
+
+    if (r->upstream && !r->upstream->cacheable) {
+        /*
+         * Unbuffered, each read reaches the body filter, which stops the
+         * upstream past the limit; buffered, nginx could first read a body of
+         * any length into a temporary file. A response for proxy_cache is
+         * buffered: the cache needs it whole.
+         */
+        r->upstream->buffering = 0;
+    }
 
     if (r->headers_out.content_length_n > NGX_HTTP_TOLLGATE_MAX_JWKS) {
         fetch->too_large = 1;
+        ngx_http_tollgate_stop_upstream(r);
     }
 
     return NGX_OK;
@@ -714,7 +850,8 @@ ngx_http_tollgate_header_filter(ngx_http_request_t *r)
 
 /*
  * A fetch's response body: kept up to the limit, in memory or read back from a
- * temporary file; past the limit, an error stops the subrequest.
+ * temporary file; past the limit (or past its deadline) its upstream is stopped
+ * and the rest dropped. Never an error: see ngx_http_tollgate_stop_upstream().
  */
 
 static ngx_int_t
@@ -736,33 +873,37 @@ ngx_http_tollgate_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         b = cl->buf;
         size = ngx_buf_size(b);
 
-        if (size && !fetch->too_large) {
+        if (size && !fetch->too_large && !fetch->given_up) {
 
             if (size > (off_t) (NGX_HTTP_TOLLGATE_MAX_JWKS - fetch->len)) {
                 fetch->too_large = 1;
+                ngx_http_tollgate_stop_upstream(r);
 
             } else {
                 if (fetch->body == NULL) {
                     fetch->body = ngx_alloc(NGX_HTTP_TOLLGATE_MAX_JWKS,
                                             r->connection->log);
-                    if (fetch->body == NULL) {
-                        return NGX_ERROR;
-                    }
                 }
 
-                if (ngx_buf_in_memory(b)) {
-                    ngx_memcpy(fetch->body + fetch->len, b->pos, size);
+                n = -1;
 
-                } else {
+                if (fetch->body && ngx_buf_in_memory(b)) {
+                    ngx_memcpy(fetch->body + fetch->len, b->pos, size);
+                    n = size;
+
+                } else if (fetch->body) {
                     n = ngx_read_file(b->file, fetch->body + fetch->len,
                                       (size_t) size, b->file_pos);
-
-                    if (n != (ssize_t) size) {
-                        return NGX_ERROR;
-                    }
                 }
 
-                fetch->len += (size_t) size;
+                if (n != (ssize_t) size) {
+                    /* failed as a response cut short */
+                    fetch->given_up = 1;
+                    ngx_http_tollgate_stop_upstream(r);
+
+                } else {
+                    fetch->len += (size_t) size;
+                }
             }
         }
 
@@ -779,5 +920,5 @@ ngx_http_tollgate_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         }
     }
 
-    return fetch->too_large ? NGX_ERROR : NGX_OK;
+    return NGX_OK;
 }

@@ -155,6 +155,7 @@ static ngx_int_t
 ngx_http_tollgate_check(ngx_http_request_t *r,
     ngx_http_tollgate_loc_conf_t *tlcf, ngx_uint_t deny_only)
 {
+    ngx_int_t                 rc;
     ngx_http_tollgate_ctx_t  *ctx;
 
     ctx = ngx_http_tollgate_verdict(r, tlcf);
@@ -165,7 +166,9 @@ ngx_http_tollgate_check(ngx_http_request_t *r,
     switch (ctx->outcome) {
 
     case NGX_HTTP_TOLLGATE_VERIFIED:
-        return ngx_http_tollgate_require(r, tlcf, ctx);
+        rc = ngx_http_tollgate_require(r, tlcf, ctx);
+        ctx->admitted = (rc == NGX_OK);
+        return rc;
 
     case NGX_HTTP_TOLLGATE_MISSING:
         /* no bearer credentials: RFC 6750 §3.1 says no error code */
@@ -244,7 +247,12 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
     h = r->headers_in.authorization;
     ctx = ngx_http_get_module_ctx(r, ngx_http_tollgate_module);
 
-    /* with key requests, a verdict holds for the keys it was made with */
+    /*
+     * With key requests, a verdict holds for the keys it was made with, until
+     * it let the request in: then the claims the backend and the logs see are
+     * those it was let in with, even if a refresh retired its key since (while
+     * its body arrived, say), never none.
+     */
 
     live = NULL;
     serial = 0;
@@ -257,7 +265,7 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
     same = ctx != NULL
            && ctx->verifier == tlcf->verifier
            && ctx->source == tlcf->token
-           && ctx->serial == serial
+           && (ctx->serial == serial || ctx->admitted)
            && ctx->outcome != NGX_HTTP_TOLLGATE_NO_KEYS;
 
     /*
@@ -306,6 +314,7 @@ ngx_http_tollgate_verdict(ngx_http_request_t *r,
     if (made) {
         verdict = *made;
         verdict.require_failed = 0;
+        verdict.admitted = 0;     /* a subrequest's check is its own */
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "tollgate verdict of an enclosing request: %s",

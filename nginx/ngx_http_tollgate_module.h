@@ -36,6 +36,9 @@
 #define NGX_HTTP_TOLLGATE_KEY_CACHE     600
 #define NGX_HTTP_TOLLGATE_KEY_INTERVAL  30
 
+/* how long a fetch may hold its zone claim (a dead worker's lapses then) */
+#define NGX_HTTP_TOLLGATE_CLAIM         60
+
 
 /*
  * A key request (auth_jwt_key_request) as one server resolves it: the same URI
@@ -200,7 +203,8 @@ typedef struct {
 /*
  * A request's verdict: made on first need (a $jwt_* variable in any phase, or
  * the check), kept for the rest of the request, and made again only for another
- * verifier, token source or token. Internal redirects start over: nginx clears
+ * verifier, token source or token, or (until the check let the request in)
+ * other keys. Internal redirects start over: nginx clears
  * the module contexts. "header" and "header_value" are the Authorization
  * header it was made from, as it was.
  */
@@ -221,6 +225,7 @@ typedef struct {
     ngx_str_t                      payload;     /* $jwt_payload, rendered */
 
     unsigned                       require_failed:1;
+    unsigned                       admitted:1;  /* the check let it in */
 } ngx_http_tollgate_ctx_t;
 
 

@@ -23,11 +23,14 @@
 /* server index, server name, URI and timings, in a slot */
 #define NGX_HTTP_TOLLGATE_IDENTITY_LEN  1024
 
-/* how long a fetch may hold its claim: a dead worker's lapses then */
-#define NGX_HTTP_TOLLGATE_CLAIM         60
-
 /* the longest back-off between failed fetches */
 #define NGX_HTTP_TOLLGATE_MAX_BACKOFF   300
+
+/*
+ * ms before another fetch may start after one was abandoned (its client left):
+ * clients that leave mid-fetch must not buy a fetch each
+ */
+#define NGX_HTTP_TOLLGATE_ABANDONED     1000
 
 /*
  * Seconds on the monotonic clock nginx keeps (ngx_current_msec, the same in
@@ -49,6 +52,7 @@ typedef struct {
     time_t                         attempted;   /* the last fetch begun, or 0 */
     time_t                         next;        /* none before: back-off */
     time_t                         claimed;     /* a fetch runs until then */
+    ngx_msec_t                     resume;      /* after an abandoned one */
     ngx_pid_t                      claimant;
     ngx_uint_t                     failures;    /* in a row */
 } ngx_http_tollgate_slot_t;
@@ -65,6 +69,8 @@ static ngx_int_t ngx_http_tollgate_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_tollgate_reuse_zone(ngx_shm_zone_t *shm_zone,
     ngx_http_tollgate_shm_t *sh, ngx_array_t *sources);
+static void ngx_http_tollgate_inherit(ngx_shm_zone_t *shm_zone,
+    ngx_http_tollgate_shm_t *sh);
 static void ngx_http_tollgate_name_slot(ngx_http_tollgate_slot_t *slot,
     ngx_http_tollgate_source_t *s);
 static ngx_inline ngx_http_tollgate_slot_t *ngx_http_tollgate_slot(
@@ -216,6 +222,23 @@ ngx_http_tollgate_add_zone(ngx_conf_t *cf)
         return NGX_OK;
     }
 
+    /*
+     * Without a master process nginx reloads in its one process and starts no
+     * worker again: the per-worker state of key requests (ngx_http_tollgate_
+     * live.c) would stay the old configuration's, indexed by the new one, and
+     * the old zone would be unmapped under it.
+     */
+
+    if (ngx_process == NGX_PROCESS_SINGLE
+        && !ngx_is_init_cycle(cf->cycle->old_cycle))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "auth_jwt_key_request cannot be reloaded without "
+                           "a master process (master_process off): restart "
+                           "nginx instead");
+        return NGX_ERROR;
+    }
+
     /* the documents, the slots, and the slab allocator's own pages */
 
     size = n * (NGX_HTTP_TOLLGATE_MAX_JWKS + sizeof(ngx_http_tollgate_slot_t)
@@ -286,7 +309,104 @@ ngx_http_tollgate_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     shpool->data = sh;
     shm_zone->data = sh;
 
+    ngx_http_tollgate_inherit(shm_zone, sh);
+
     return NGX_OK;
+}
+
+
+/*
+ * A reload with another number of key requests gets a zone of another size,
+ * so a new one: each key request the old zone also had starts from the
+ * document fetched there, due for a refresh, as if the zone had been kept, or
+ * the provider being down at that reload would leave every request without
+ * keys. In the master, while the old cycle (ngx_cycle) and its zone are
+ * still there; the old workers may write to it, hence its lock.
+ */
+
+static void
+ngx_http_tollgate_inherit(ngx_shm_zone_t *shm_zone, ngx_http_tollgate_shm_t *sh)
+{
+    ngx_uint_t                 i, j, n;
+    ngx_list_part_t           *part;
+    ngx_shm_zone_t            *zone;
+    ngx_slab_pool_t           *opool;
+    ngx_http_tollgate_shm_t   *osh;
+    ngx_http_tollgate_slot_t  *slot, *old;
+
+    if (ngx_is_init_cycle(ngx_cycle)) {
+        return;
+    }
+
+    osh = NULL;
+    opool = NULL;
+    part = &((ngx_cycle_t *) ngx_cycle)->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag == shm_zone->tag
+            && zone[i].shm.addr != shm_zone->shm.addr
+            && zone[i].data != NULL
+            && zone[i].shm.name.len == shm_zone->shm.name.len
+            && ngx_strncmp(zone[i].shm.name.data, shm_zone->shm.name.data,
+                           shm_zone->shm.name.len)
+               == 0)
+        {
+            osh = zone[i].data;
+            opool = (ngx_slab_pool_t *) zone[i].shm.addr;
+            break;
+        }
+    }
+
+    if (osh == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&opool->mutex);
+
+    for (i = 0; i < sh->nslots; i++) {
+        slot = &sh->slots[i];
+
+        for (j = 0; j < osh->nslots; j++) {
+            old = &osh->slots[j];
+
+            if (old->generation == 0 || old->len == 0
+                || old->len > NGX_HTTP_TOLLGATE_MAX_JWKS
+                || old->identity_len != slot->identity_len
+                || ngx_memcmp(old->identity, slot->identity,
+                              slot->identity_len)
+                   != 0)
+            {
+                continue;
+            }
+
+            ngx_memcpy(slot->jwks, old->jwks, old->len);
+            slot->len = old->len;
+            slot->generation = ++sh->generation;
+            n++;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&opool->mutex);
+
+    if (n) {
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "tollgate: %ui key sets kept across the reload",  n);
+    }
 }
 
 
@@ -356,6 +476,7 @@ ngx_http_tollgate_reuse_zone(ngx_shm_zone_t *shm_zone,
         slot->attempted = 0;
         slot->next = 0;
         slot->claimed = 0;
+        slot->resume = 0;
         slot->claimant = 0;
         slot->failures = 0;
     }
@@ -527,7 +648,11 @@ ngx_http_tollgate_zone_claim(ngx_http_tollgate_source_t *s, ngx_uint_t why)
     if (!ngx_http_tollgate_owns(slot, s)) {
         rc = NGX_DECLINED;
 
-    } else if (slot->claimed > now) {
+    } else if (slot->claimed > now
+               || (slot->resume
+                   && (ngx_msec_int_t) (slot->resume - ngx_current_msec) > 0))
+    {
+        /* a fetch runs, or may start again soon after one was abandoned */
         rc = NGX_BUSY;
 
     } else if (ngx_http_tollgate_not_due(slot, s, why, now)
@@ -637,7 +762,11 @@ ngx_http_tollgate_zone_fail(ngx_http_tollgate_source_t *s)
 }
 
 
-/* a fetch abandoned with its request: another may start at once */
+/*
+ * A fetch abandoned with its request (the client left) or never started: not
+ * the identity provider's failure, so no back-off, but no other fetch for a
+ * moment either, or each client that leaves mid-fetch would buy another.
+ */
 
 void
 ngx_http_tollgate_zone_release(ngx_http_tollgate_source_t *s)
@@ -651,6 +780,8 @@ ngx_http_tollgate_zone_release(ngx_http_tollgate_source_t *s)
 
     if (ngx_http_tollgate_owns(slot, s) && slot->claimant == ngx_pid) {
         slot->claimed = 0;
+        slot->resume = ngx_current_msec + NGX_HTTP_TOLLGATE_ABANDONED;
+        slot->resume += (slot->resume == 0);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

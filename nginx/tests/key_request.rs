@@ -551,3 +551,715 @@ fn repeated_key_requests_merge_their_sets() {
     assert_eq!(get_bearer(&url, &rotating_token("rb")).status, 200);
     assert_eq!((a.fetches(), b.fetches()), (1, 1));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Attacks on the fetch: clients that leave mid-fetch, an identity provider that never finishes.
+
+/// An origin for the attacks below: each connection gets a thread of its own, which reads the
+/// request head, counts it, and hands the connection to `answer` (with the stop flag, for
+/// answers that last).
+struct Scripted {
+    port: u16,
+    fetches: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Scripted {
+    fn start(
+        answer: impl Fn(&mut std::net::TcpStream, &AtomicBool) + Send + Sync + 'static,
+    ) -> Self {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (fetches, stop) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (fe, sp, answer) = (fetches.clone(), stop.clone(), Arc::new(answer));
+        std::thread::spawn(move || {
+            while !sp.load(Ordering::SeqCst) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let (fe, sp, answer) = (fe.clone(), sp.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    conn.set_nonblocking(false).unwrap();
+                    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    let (mut head, mut buf) = (Vec::new(), [0u8; 4096]);
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    fe.fetch_add(1, Ordering::SeqCst);
+                    answer(&mut conn, &sp);
+                });
+            }
+        });
+        Scripted {
+            port,
+            fetches,
+            stop,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/jwks", self.port)
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A 200 with `jwks`, after `delay`.
+fn answer_after(conn: &mut std::net::TcpStream, delay: Duration, jwks: &str) {
+    use std::io::Write;
+    std::thread::sleep(delay);
+    let _ = conn.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{jwks}",
+            jwks.len()
+        )
+        .as_bytes(),
+    );
+}
+
+/// A gateway on `origin` with `extra` directives.
+fn gateway_on(name: &str, origin_url: &str, backend: u16, extra: &str) -> Option<Gateway> {
+    let (module, nginx) = nginx_and_module()?;
+    let server = format!(
+        "auth_jwt \"api\";\n\
+         auth_jwt_key_request /_jwks;\n\
+         auth_jwt_issuer {ISSUER}; auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         {extra}\n\
+         add_header X-Jwt-Status $jwt_status always;\n\
+         location = /_jwks {{ internal; proxy_pass {origin_url}; proxy_read_timeout 5s; }}\n\
+         location / {{ proxy_pass http://127.0.0.1:{backend}; }}"
+    );
+    let mut gw = Gateway::configure(&module, &nginx, name, &server);
+    gw.start();
+    Some(gw)
+}
+
+/// Sends a request with `token` and closes the connection after `after`, before any answer.
+fn send_and_leave(port: u16, token: &str, after: Duration) {
+    use std::io::Write;
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(
+        format!("GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(after);
+}
+
+#[test]
+fn clients_leaving_mid_fetch_buy_at_most_one_fetch_a_second() {
+    // Envoy's refetch storms, by another road: every fetch is started by some request, and
+    // ends with it. A client that leaves must not free the next fetch to start at once.
+    let backend = Backend::start();
+    let origin = Scripted::start(|c, _| {
+        answer_after(c, Duration::from_millis(800), &rotating_jwks(&["r1"]))
+    });
+    let Some(gw) = gateway_on(
+        "kr-leave-storm",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        get_bearer(&gw.url("/items"), &rotating_token("r1")).status,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(2200));
+    // The set has expired: each of these starts a refresh, waits for it (its key is unknown)
+    // and leaves.
+    let started = Instant::now();
+    for i in 0..20 {
+        send_and_leave(
+            gw.port,
+            &rotating_token(&format!("leave-{i}")),
+            Duration::from_millis(60),
+        );
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let most = 1 + 2 + seconds.ceil() as usize;
+    assert!(
+        origin.fetches() <= most,
+        "{} fetches in {seconds:.1} s (at most {most}):\n{}",
+        origin.fetches(),
+        gw.error_log()
+    );
+}
+
+#[test]
+fn a_client_leaving_mid_refresh_does_not_hold_back_the_next_one() {
+    // A client that leaves during a refresh is not the identity provider failing: counted as a
+    // failure, every such client would double the back-off (up to 5 minutes), and a few requests
+    // would keep a retired key in use for as long.
+    let backend = Backend::start();
+    let jwks = Arc::new(std::sync::Mutex::new(rotating_jwks(&["r1"])));
+    let served = jwks.clone();
+    let origin = Scripted::start(move |c, _| {
+        let body = served.lock().unwrap().clone();
+        answer_after(c, Duration::from_millis(400), &body)
+    });
+    let Some(gw) = gateway_on(
+        "kr-leave-backoff",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1m; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        get_bearer(&gw.url("/items"), &rotating_token("r1")).status,
+        200
+    );
+    *jwks.lock().unwrap() = rotating_jwks(&["r1", "r2"]);
+    // Each unknown key starts an early refresh (once a second) and waits for it; the client
+    // leaves before it ends.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(4) {
+        send_and_leave(
+            gw.port,
+            &rotating_token("nobody"),
+            Duration::from_millis(150),
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        origin.fetches() >= 3,
+        "the attack ran: {} fetches",
+        origin.fetches()
+    );
+    // A client that stays gets the new key within the refresh interval and a fetch.
+    let started = Instant::now();
+    eventually(4, "the new key verifies", || {
+        get_bearer(&gw.url("/items"), &rotating_token("r2")).status == 200
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{}",
+        gw.error_log()
+    );
+}
+
+#[test]
+fn a_fetch_that_never_finishes_is_given_up_and_the_next_one_starts() {
+    // A slow drip keeps proxy_read_timeout from firing: one byte before each timeout. Without
+    // a limit of its own, the fetch would hold its worker's refreshes forever and the keys in
+    // use would never change again.
+    let backend = Backend::start();
+    let drip = Arc::new(AtomicBool::new(false));
+    let dripping = drip.clone();
+    let origin = Scripted::start(move |c, stop| {
+        use std::io::Write;
+        if !dripping.load(Ordering::SeqCst) {
+            return answer_after(c, Duration::ZERO, &rotating_jwks(&["r1", "r2"]));
+        }
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
+        while !stop.load(Ordering::SeqCst) && c.write_all(b" ").is_ok() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let Some(gw) = gateway_on(
+        "kr-drip",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+    drip.store(true, Ordering::SeqCst);
+    eventually(5, "a dripping refresh", || {
+        let r = std::panic::catch_unwind(|| get_bearer(&gw.url("/items"), &token).status);
+        assert_eq!(r.ok(), Some(200), "{}", gw.error_log());
+        origin.fetches() >= 2
+    });
+    let dripping_since = Instant::now();
+    drip.store(false, Ordering::SeqCst);
+    eventually(
+        15,
+        "the stuck fetch is given up and another fetches",
+        || {
+            let r = std::panic::catch_unwind(|| get_bearer(&gw.url("/items"), &token).status);
+            assert_eq!(r.ok(), Some(200), "{}", gw.error_log());
+            origin.fetches() >= 3
+        },
+    );
+    assert!(
+        dripping_since.elapsed() < Duration::from_secs(13),
+        "{:?}",
+        dripping_since.elapsed()
+    );
+    assert!(
+        gw.error_log().contains("did not finish within 10 s"),
+        "{}",
+        gw.error_log()
+    );
+}
+
+#[test]
+fn a_key_set_over_the_limit_ends_its_fetch_not_the_clients_connection() {
+    // 50 MB without a Content-Length to refuse it by: the limit is found while reading. The
+    // client whose request started the refresh keeps its connection, and the origin is cut
+    // off long before it has sent it all.
+    let backend = Backend::start();
+    let (huge, sent) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let (serving_huge, counting) = (huge.clone(), sent.clone());
+    let origin = Scripted::start(move |c, stop| {
+        use std::io::Write;
+        if !serving_huge.load(Ordering::SeqCst) {
+            return answer_after(c, Duration::ZERO, &rotating_jwks(&["r1"]));
+        }
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+        while !stop.load(Ordering::SeqCst)
+            && counting.load(Ordering::SeqCst) < 50 << 20
+            && c.write_all(chunk.as_bytes()).is_ok()
+        {
+            counting.fetch_add(0x10000, Ordering::SeqCst);
+        }
+        let _ = c.write_all(b"0\r\n\r\n");
+    });
+    let Some(gw) = gateway_on(
+        "kr-huge",
+        &origin.url(),
+        backend.port,
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;",
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+    huge.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(2200));
+    // Two requests on one connection: the first starts the refresh, the second is read when
+    // the refresh's subrequest is over.
+    let request = |last: &str| {
+        format!("GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n{last}\r\n")
+    };
+    let replies = raw_request(
+        gw.port,
+        format!("{}{}", request(""), request("Connection: close\r\n")).as_bytes(),
+    );
+    let replies = String::from_utf8_lossy(&replies);
+    assert_eq!(
+        replies.matches("HTTP/1.1 200 OK").count(),
+        2,
+        "{replies}\n{}",
+        gw.error_log()
+    );
+    assert!(
+        gw.error_log()
+            .contains("the key set is larger than 256 KiB"),
+        "{}",
+        gw.error_log()
+    );
+    assert!(
+        sent.load(Ordering::SeqCst) < 16 << 20,
+        "the origin sent {} bytes",
+        sent.load(Ordering::SeqCst)
+    );
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+}
+
+#[test]
+fn a_reload_without_a_master_process_is_refused_with_key_requests() {
+    // Without a master (master_process off, as under valgrind) nginx reloads in the one
+    // process and never starts a worker again: the key requests' per-worker state would belong
+    // to the old configuration, and its zone be unmapped when its size changes.
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    let mut gw = Gateway::configure_with(
+        &module,
+        &nginx,
+        "kr-single",
+        &server(&origin, backend.port, ""),
+        true,
+    );
+    gw.start();
+    let token = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &token).status, 200);
+    let conf = gw.dir.join("nginx.conf");
+    let text = std::fs::read_to_string(&conf).unwrap().replace(
+        "auth_jwt_key_request /_jwks;",
+        "auth_jwt_key_request /_jwks; auth_jwt_key_request /_jwks?second;",
+    );
+    std::fs::write(&conf, text).unwrap();
+    gw.reload();
+    eventually(10, "the reload is refused", || {
+        gw.error_log()
+            .contains("auth_jwt_key_request cannot be reloaded without a master process")
+    });
+    for _ in 0..5 {
+        assert_eq!(
+            get_bearer(&gw.url("/items"), &token).status,
+            200,
+            "{}",
+            gw.error_log()
+        );
+    }
+}
+
+#[test]
+fn a_verdict_made_before_a_refresh_is_made_again_under_the_new_keys() {
+    // Identity by address is not identity: a request verified under the old set, then held up
+    // (here by limit_req, after the rewrite phase made its verdict and started the refresh)
+    // while the provider drops a compromised key, must be checked again under the new set —
+    // even if the new verifier were allocated where the old one was.
+    let backend = Backend::start();
+    let jwks = Arc::new(std::sync::Mutex::new(rotating_jwks(&["r1"])));
+    let served = jwks.clone();
+    let origin = Scripted::start(move |c, _| {
+        let body = served.lock().unwrap().clone();
+        answer_after(c, Duration::from_millis(100), &body)
+    });
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_request /_jwks;\n\
+         auth_jwt_issuer {ISSUER}; auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;\n\
+         add_header X-Jwt-Status $jwt_status always;\n\
+         location = /_jwks {{ internal; proxy_pass {url}; }}\n\
+         location = /other {{ auth_jwt off; limit_req zone=ip burst=5;\n\
+             proxy_pass http://127.0.0.1:{port}; }}\n\
+         location / {{ limit_req zone=ip burst=5; proxy_pass http://127.0.0.1:{port}; }}",
+        url = origin.url(),
+        port = backend.port
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "kr-verdict", &server)
+        .with_http("limit_req_zone $binary_remote_addr zone=ip:1m rate=1r/s;");
+    gw.start();
+    let old = rotating_token("r1");
+    assert_eq!(get_bearer(&gw.url("/items"), &old).status, 200);
+    *jwks.lock().unwrap() = rotating_jwks(&["r2"]);
+    std::thread::sleep(Duration::from_millis(2200));
+    // Takes the limit's one request a second without a refresh, so the next is delayed.
+    assert_eq!(get(&gw.url("/other"), &[]).status, 200);
+    let started = Instant::now();
+    let r = get_bearer(&gw.url("/items"), &old);
+    assert!(
+        started.elapsed() > Duration::from_millis(500),
+        "delayed by limit_req"
+    );
+    assert_eq!(
+        (r.status, jwt_status(&r)),
+        (401, "unknown_key"),
+        "{}",
+        gw.error_log()
+    );
+    assert!(gw.error_log().contains("1 keys loaded"), "the set changed");
+}
+
+#[test]
+fn satisfy_any_with_no_keys_is_503_even_for_an_allowed_address() {
+    // A cold start with the provider down: "no keys" is neither a pass nor a "no" that another
+    // access module outvotes; it is the gateway's failure, 503, whoever asks. Once there are
+    // keys, `satisfy any` combines the module's answer with `allow` as usual.
+    let Some(e) = env_with(
+        "kr-satisfy",
+        &["r1"],
+        "satisfy any; allow 127.0.0.1; deny all;\n\
+         auth_jwt_key_cache 10s; auth_jwt_key_refresh_interval 1s;",
+        1,
+        |o| o.set_mode(Mode::Down),
+    ) else {
+        return;
+    };
+    let r = e.get(&rotating_token("r1"));
+    assert_eq!((r.status, jwt_status(&r)), (503, "keys_unavailable"));
+    e.origin.set_mode(Mode::Serve);
+    eventually(10, "keys arrive", || e.status(&rotating_token("r1")) == 200);
+    let r = e.get(&rotating_token("nobody"));
+    assert_eq!(
+        (r.status, jwt_status(&r)),
+        (200, "unknown_key"),
+        "allow wins"
+    );
+}
+
+#[test]
+fn an_auth_request_subrequest_waits_for_the_first_fetch_and_fails_closed() {
+    // auth_request's subrequest to a location with key requests starts the first fetch itself
+    // (its own subrequest) and waits for it; without a token it is 401, never a pass.
+    let (Some((module, nginx)), backend) = (nginx_and_module(), Backend::start()) else {
+        return;
+    };
+    let origin = Origin::start(&rotating_jwks(&["r1"]));
+    let server = format!(
+        "auth_jwt_issuer {ISSUER}; auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         location = /_jwks {{ internal; proxy_pass {url}; proxy_read_timeout 1s; }}\n\
+         location = /_auth {{ internal; auth_jwt \"api\"; auth_jwt_key_request /_jwks;\n\
+             return 204; }}\n\
+         location / {{ auth_request /_auth; proxy_pass http://127.0.0.1:{port}; }}",
+        url = origin.url(),
+        port = backend.port
+    );
+    let mut gw = Gateway::configure(&module, &nginx, "kr-auth-request", &server);
+    gw.start();
+    assert_eq!(get(&gw.url("/items"), &[]).status, 401);
+    assert_eq!(
+        get_bearer(&gw.url("/items"), &rotating_token("r1")).status,
+        200,
+        "{}",
+        gw.error_log()
+    );
+    assert_eq!(
+        get_bearer(&gw.url("/items"), &rotating_token("nobody")).status,
+        401
+    );
+    assert_eq!(origin.fetches(), 1);
+}
+
+#[test]
+fn an_admitted_request_keeps_the_claims_it_was_admitted_with_when_the_keys_change() {
+    // A request admitted under the old set, whose headers to the backend are made only once
+    // its body has arrived, after a refresh dropped its key: the backend must not get it
+    // without the identity it was admitted with (an empty X-Sub, an empty role).
+    let Some(e) = env(
+        "kr-admitted",
+        &["r1"],
+        "auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;\n\
+         proxy_set_header X-Sub $jwt_claim_sub; proxy_set_header X-Status $jwt_status;",
+        1,
+    ) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(
+        e.get(&token).backend_header("x-sub").as_deref(),
+        Some(CLIENT)
+    );
+    e.origin.set_jwks(&rotating_jwks(&["r2"]));
+    std::thread::sleep(Duration::from_millis(2200));
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", e.gateway.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(
+        format!(
+            "POST /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\
+             Content-Length: 5\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // The request started the refresh and was admitted; the refresh ends while its body waits.
+    eventually(5, "the refresh", || {
+        e.gateway
+            .error_log()
+            .contains("0 skipped: the key set changed")
+            && e.origin.fetches() >= 2
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    c.write_all(b"hello").unwrap();
+    let mut reply = String::new();
+    let _ = c.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let body = &reply[reply.find("\r\n\r\n").unwrap() + 4..];
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (
+            v["headers"]["x-sub"].as_str(),
+            v["headers"]["x-status"].as_str()
+        ),
+        (Some(CLIENT), Some("ok")),
+        "{}",
+        e.gateway.error_log()
+    );
+    // The next request with the retired key is refused.
+    assert_eq!(e.status(&token), 401);
+}
+
+#[test]
+fn a_reload_adding_a_key_request_keeps_the_fetched_keys_with_the_origin_down() {
+    // Another number of key requests is another size of zone, so nginx gives the new
+    // configuration a new one; the sets the old one holds must come along, or the provider
+    // being down at that reload is a 503 for every request.
+    let Some(e) = env("kr-reload-more", &["r1"], "", 1) else {
+        return;
+    };
+    let token = rotating_token("r1");
+    assert_eq!(e.status(&token), 200);
+    e.origin.set_mode(Mode::Down);
+    let conf = e.gateway.dir.join("nginx.conf");
+    let text = std::fs::read_to_string(&conf).unwrap().replace(
+        "auth_jwt_key_request /_jwks;",
+        "auth_jwt_key_request /_jwks; auth_jwt_key_request /_jwks?second;",
+    );
+    std::fs::write(&conf, text).unwrap();
+    e.gateway.reload();
+    eventually(10, "the new workers run", || {
+        e.gateway
+            .error_log()
+            .matches("start worker process")
+            .count()
+            >= 2
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..10 {
+        assert_eq!(e.status(&token), 200, "{}", e.gateway.error_log());
+    }
+    assert!(
+        e.gateway
+            .error_log()
+            .contains("tollgate: 1 key sets kept across the reload"),
+        "{}",
+        e.gateway.error_log()
+    );
+}
+
+/// What the valgrind run's origin answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Serve,
+    Slow,
+    Huge,
+    Drip,
+}
+
+#[test]
+fn the_attack_paths_run_clean_under_valgrind() {
+    // The paths above, in one single-process nginx under valgrind: an oversized chunked set
+    // stopped at the limit, clients leaving mid-fetch, a dripping fetch given up at its
+    // deadline, then a new set. Zero errors.
+    let Some((module, nginx)) = nginx_and_module() else {
+        return;
+    };
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "CI needs valgrind");
+        eprintln!("skipping: valgrind is not installed");
+        return;
+    }
+    let backend = Backend::start();
+    let state = Arc::new(std::sync::Mutex::new((
+        Answer::Serve,
+        rotating_jwks(&["r1"]),
+    )));
+    let answering = state.clone();
+    let origin = Scripted::start(move |c, stop| {
+        use std::io::Write;
+        let (answer, jwks) = answering.lock().unwrap().clone();
+        match answer {
+            Answer::Serve => answer_after(c, Duration::ZERO, &jwks),
+            Answer::Slow => answer_after(c, Duration::from_millis(1500), &jwks),
+            Answer::Huge => {
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+                for _ in 0..64 {
+                    if stop.load(Ordering::SeqCst) || c.write_all(chunk.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            }
+            Answer::Drip => {
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
+                while !stop.load(Ordering::SeqCst) && c.write_all(b" ").is_ok() {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+    });
+    let set = |answer: Answer| state.lock().unwrap().0 = answer;
+    let server = format!(
+        "auth_jwt \"api\"; auth_jwt_key_request /_jwks; auth_jwt_issuer {ISSUER};\n\
+         auth_jwt_audience api://items; auth_jwt_type at+jwt;\n\
+         auth_jwt_key_cache 1s; auth_jwt_key_refresh_interval 1s;\n\
+         location = /_jwks {{ internal; proxy_pass {url}; proxy_read_timeout 5s; }}\n\
+         location / {{ proxy_pass http://127.0.0.1:{b}; }}",
+        url = origin.url(),
+        b = backend.port
+    );
+    let mut gw = Gateway::configure_with(&module, &nginx, "kr-valgrind", &server, true);
+    let log = gw.dir.join("valgrind.log");
+    let log_arg = format!("--log-file={}", log.display());
+    gw.start_with(&[
+        "valgrind",
+        "--error-exitcode=99",
+        "--leak-check=no",
+        "--track-origins=yes",
+        &log_arg,
+    ]);
+    let url = gw.url("/items");
+    let r1 = rotating_token("r1");
+    let fresh = |token: &str| {
+        raw_request(
+            gw.port,
+            format!(
+                "GET /items HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n\
+                 Connection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+    };
+    eventually(60, "the first set", || raw_status(&fresh(&r1)) == 200);
+
+    set(Answer::Huge);
+    eventually(60, "an oversized set refused", || {
+        assert_eq!(raw_status(&fresh(&r1)), 200);
+        gw.error_log().contains("larger than 256 KiB")
+    });
+
+    set(Answer::Slow);
+    std::thread::sleep(Duration::from_millis(1100));
+    eventually(60, "a fetch abandoned by its client", || {
+        send_and_leave(
+            gw.port,
+            &rotating_token("leaving"),
+            Duration::from_millis(300),
+        );
+        gw.error_log().contains("ended with its request")
+    });
+
+    set(Answer::Drip);
+    std::thread::sleep(Duration::from_millis(1100));
+    eventually(60, "a dripping fetch given up", || {
+        assert_eq!(raw_status(&fresh(&r1)), 200);
+        std::thread::sleep(Duration::from_millis(500));
+        gw.error_log().contains("did not finish within 10 s")
+    });
+
+    *state.lock().unwrap() = (Answer::Serve, rotating_jwks(&["r2"]));
+    eventually(60, "the new set", || {
+        raw_status(&fresh(&rotating_token("r2"))) == 200
+    });
+    assert_eq!(get_bearer(&url, &r1).status, 401);
+
+    gw.stop();
+    let report = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        report.contains("Memcheck") && report.contains("nginx"),
+        "valgrind ran nginx:\n{report}"
+    );
+    assert!(
+        report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
+        "valgrind found errors:\n{report}"
+    );
+}

@@ -464,6 +464,12 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
 
         tollgate_keyset_free(keys);
 
+        if (trc == TOLLGATE_STATUS_JWKS_NO_USABLE_KEY) {
+            /* what the provider published and why none of it is usable */
+            ngx_http_tollgate_log_skipped(log, "tollgate: key request",
+                                          &s->uri, &report);
+        }
+
         if (trc == TOLLGATE_STATUS_JWKS_NO_USABLE_KEY
             || (trc == TOLLGATE_STATUS_OK && report.loaded == 0))
         {
@@ -493,6 +499,8 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
                       "tollgate: key request \"%V\": HTTP %ui, %ud keys "
                       "loaded, %ud skipped: the key set changed", &s->uri,
                       status, report.loaded, report.skipped);
+        ngx_http_tollgate_log_skipped(log, "tollgate: key request", &s->uri,
+                                      &report);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, log, 0,

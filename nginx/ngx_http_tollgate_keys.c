@@ -14,8 +14,6 @@
 
 static ngx_int_t ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path,
     ngx_str_t *jwks);
-static void ngx_http_tollgate_log_skipped(ngx_conf_t *cf, ngx_str_t *path,
-    tollgate_jwks_report *report);
 
 
 /*
@@ -103,7 +101,7 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
     tollgate_keyset_free(keys);
 
     /* before a refusal too: "no usable key" is explained by what was skipped */
-    ngx_http_tollgate_log_skipped(cf, path, &report);
+    ngx_http_tollgate_log_skipped(cf->log, "key file", path, &report);
 
     if (rc != TOLLGATE_STATUS_OK) {
         if (report.error_key_index >= 0) {
@@ -138,9 +136,9 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
  * the operator should still learn which, as a token may name one of them)
  */
 
-static void
-ngx_http_tollgate_log_skipped(ngx_conf_t *cf, ngx_str_t *path,
-    tollgate_jwks_report *report)
+void
+ngx_http_tollgate_log_skipped(ngx_log_t *log, const char *what,
+    ngx_str_t *name, tollgate_jwks_report *report)
 {
     ngx_uint_t             i, listed;
     tollgate_skipped_key  *skip;
@@ -150,17 +148,17 @@ ngx_http_tollgate_log_skipped(ngx_conf_t *cf, ngx_str_t *path,
     for (i = 0; i < listed; i++) {
         skip = &report->skipped_keys[i];
 
-        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                           "key file \"%V\": keys[%ui] skipped: %s (%s)",
-                           path, (ngx_uint_t) skip->key_index,
-                           tollgate_status_str(skip->reason),
-                           tollgate_status_name(skip->reason));
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "%s \"%V\": keys[%ui] skipped: %s (%s)",
+                      what, name, (ngx_uint_t) skip->key_index,
+                      tollgate_status_str(skip->reason),
+                      tollgate_status_name(skip->reason));
     }
 
     if (report->skipped > listed) {
-        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                           "key file \"%V\": %ui more keys skipped", path,
-                           (ngx_uint_t) (report->skipped - listed));
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "%s \"%V\": %ui more keys skipped", what, name,
+                      (ngx_uint_t) (report->skipped - listed));
     }
 }
 

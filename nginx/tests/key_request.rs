@@ -1263,3 +1263,28 @@ fn the_attack_paths_run_clean_under_valgrind() {
         "valgrind found errors:\n{report}"
     );
 }
+
+/// RFC 7517 §5: a verifier skips keys it cannot use; when a provider's whole set is such keys,
+/// the operator learns each key's reason from the error log, by index, never its members.
+#[test]
+fn a_fetched_set_without_a_usable_key_names_each_skipped_key_and_why() {
+    let x25519 = "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo";
+    let unusable = format!(
+        r#"{{"keys":[{{"kty":"OKP","crv":"X25519","kid":"agree","x":"{x25519}"}},
+                     {{"kty":"oct","kid":"short","alg":"HS256","k":"c2hvcnQ"}}]}}"#
+    );
+    let Some(e) = env_with("kr-unusable", &["r1"], "", 1, |o| o.set_jwks(&unusable)) else {
+        return;
+    };
+    assert_eq!(e.status(&rotating_token("r1")), 503);
+    let log = e.gateway.error_log();
+    assert!(log.contains("HTTP 200: no usable key"), "{log}");
+    for key in ["keys[0] skipped: ", "keys[1] skipped: "] {
+        assert!(
+            log.contains(&format!("tollgate: key request \"/_jwks\": {key}")),
+            "{key} in:\n{log}"
+        );
+    }
+    assert!(log.contains("(jwks_skip_"), "the stable reason name:\n{log}");
+    assert!(!log.contains(x25519) && !log.contains("c2hvcnQ"), "never a key");
+}

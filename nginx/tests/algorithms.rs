@@ -5,10 +5,11 @@
 
 use std::sync::OnceLock;
 
-use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::{Value, json};
 use tollgate_issuer::keys::{RsaScheme, SigningKey, generate_es256, generate_rsa};
 use tollgate_issuer::token::{Grant, mint};
+use tollgate_nginx_tests::key_encodings::rsa_public_encodings;
 use tollgate_nginx_tests::*;
 
 /// The identity provider: private JWKs of its keys, made once per test run.
@@ -196,40 +197,6 @@ fn an_es256_token_passes() {
     assert_passes(&e, &token, "ES256", "ec-1");
 }
 
-/// DER of a length, a TLV, and an unsigned INTEGER, for the key encodings an attacker would try.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match content.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn der_uint(bytes: &[u8]) -> Vec<u8> {
-    let mut content = Vec::new();
-    if bytes[0] & 0x80 != 0 {
-        content.push(0);
-    }
-    content.extend_from_slice(bytes);
-    der(0x02, &content)
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = Base64::encode_string(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
-}
-
 /// RFC 8725 §2.1, and the weakness DESIGN.md names in a peer module: an HS256 token MACed with
 /// the bytes of the RSA public key (PEM and DER in PKCS#1 and SubjectPublicKeyInfo form, the
 /// modulus, its base64url text, the JWK and the whole key file) under the RSA key's kid. The
@@ -239,41 +206,17 @@ fn hs256_maced_with_the_rsa_public_key_is_401() {
     let Some(e) = env("alg-confusion") else {
         return;
     };
-    let (n_text, n) = modulus();
-    let e_bytes = Base64UrlUnpadded::decode_vec(provider().rs["e"].as_str().unwrap()).unwrap();
-    let pkcs1 = der(0x30, &[der_uint(&n), der_uint(&e_bytes)].concat());
-    let algorithm = der(
-        0x30,
-        &[
-            der(
-                0x06,
-                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
-            ),
-            vec![0x05, 0x00],
-        ]
-        .concat(),
-    );
-    let spki = der(
-        0x30,
-        &[algorithm, der(0x03, &[&[0u8][..], &pkcs1].concat())].concat(),
-    );
+    let decode = |member: &str| {
+        Base64UrlUnpadded::decode_vec(provider().rs[member].as_str().unwrap()).unwrap()
+    };
     let jwk = idp_jwks();
     let published: Value = serde_json::from_str(&jwk).unwrap();
-    let jwk_text = published["keys"][1].to_string();
-    let secrets: [(&str, Vec<u8>); 9] = [
-        ("SPKI PEM", pem("PUBLIC KEY", &spki).into_bytes()),
-        (
-            "SPKI PEM without newline",
-            pem("PUBLIC KEY", &spki).trim_end().as_bytes().to_vec(),
-        ),
-        ("PKCS#1 PEM", pem("RSA PUBLIC KEY", &pkcs1).into_bytes()),
-        ("SPKI DER", spki),
-        ("PKCS#1 DER", pkcs1),
-        ("modulus bytes", n),
-        ("modulus base64url", n_text.into_bytes()),
-        ("JWK JSON", jwk_text.into_bytes()),
-        ("key file", jwk.into_bytes()),
-    ];
+    let mut secrets = rsa_public_encodings(
+        &decode("n"),
+        &decode("e"),
+        &published["keys"][1].to_string(),
+    );
+    secrets.push(("key file", jwk.into_bytes()));
     for kid in ["rsa-1", "rsa-pss"] {
         for (what, secret) in &secrets {
             let forged = hs256_with(

@@ -1285,6 +1285,12 @@ fn a_fetched_set_without_a_usable_key_names_each_skipped_key_and_why() {
             "{key} in:\n{log}"
         );
     }
-    assert!(log.contains("(jwks_skip_"), "the stable reason name:\n{log}");
-    assert!(!log.contains(x25519) && !log.contains("c2hvcnQ"), "never a key");
+    assert!(
+        log.contains("(jwks_skip_"),
+        "the stable reason name:\n{log}"
+    );
+    assert!(
+        !log.contains(x25519) && !log.contains("c2hvcnQ"),
+        "never a key"
+    );
 }

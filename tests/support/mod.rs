@@ -2,6 +2,7 @@
 //! `tests/vectors/`.
 #![allow(dead_code)]
 
+pub mod key_encodings;
 pub mod rsa;
 
 use std::collections::HashMap;
@@ -12,6 +13,8 @@ use ed25519_dalek::{Signer, SigningKey};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tollgate::{Error, KeySet, Policy, Verifier};
+
+pub use key_encodings::pem;
 
 /// The time every vector is verified at, unless its `now` column says otherwise.
 pub const NOW: i64 = 1_750_000_000;
@@ -227,20 +230,6 @@ pub fn es256_spki_der(point: &[u8]) -> Vec<u8> {
 /// The PEM text of [`es256_spki_der`], with its line breaks.
 pub fn es256_spki_pem(point: &[u8]) -> String {
     pem("PUBLIC KEY", &es256_spki_der(point))
-}
-
-/// `der` as a PEM block labelled `label` (RFC 7468), in lines of 64 characters.
-pub fn pem(label: &str, der: &[u8]) -> String {
-    let body = base64ct::Base64::encode_string(der);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
 }
 
 pub const ED1_HEADER: &str = r#"{"alg":"EdDSA","typ":"at+jwt","kid":"ed1"}"#;

@@ -11,7 +11,8 @@ use base64ct::{Base64, Encoding};
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use super::{b64, pem, signing_input, vectors_dir};
+use super::key_encodings::rsa_public_encodings;
+use super::{b64, signing_input, vectors_dir};
 
 /// A SHA-2 hash as JWS uses it with RSA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,57 +203,10 @@ impl RsaTestKey {
 
 // --- Key encodings an attacker might offer as an HMAC secret (RFC 8725 §2.1) -------------
 
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match content.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend(content);
-    out
-}
-
-fn der_uint(bytes: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    if bytes[0] & 0x80 != 0 {
-        v.push(0);
-    }
-    v.extend(bytes);
-    der(0x02, &v)
-}
-
 impl RsaTestKey {
-    /// RSAPublicKey (RFC 8017 A.1.1), DER.
-    pub fn pkcs1_public_der(&self) -> Vec<u8> {
-        der(0x30, &[der_uint(&self.n), der_uint(&self.e)].concat())
-    }
-
-    /// SubjectPublicKeyInfo (RFC 5280 §4.1), DER: what a `PUBLIC KEY` PEM file holds.
-    pub fn spki_der(&self) -> Vec<u8> {
-        let algorithm = [
-            0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
-            0x00,
-        ];
-        let mut bits = vec![0u8];
-        bits.extend(self.pkcs1_public_der());
-        der(0x30, &[&algorithm[..], &der(0x03, &bits)].concat())
-    }
-
     /// Every encoding of this public key a gateway's configuration could hold, by name.
     pub fn public_encodings(&self, kid: &str) -> Vec<(&'static str, Vec<u8>)> {
-        vec![
-            ("spki_pem", pem("PUBLIC KEY", &self.spki_der()).into_bytes()),
-            ("spki_der", self.spki_der()),
-            (
-                "pkcs1_pem",
-                pem("RSA PUBLIC KEY", &self.pkcs1_public_der()).into_bytes(),
-            ),
-            ("pkcs1_der", self.pkcs1_public_der()),
-            ("modulus", self.n.clone()),
-            ("modulus_b64", b64(&self.n).into_bytes()),
-            ("jwk", self.jwk(kid, Some("RS256")).into_bytes()),
-        ]
+        rsa_public_encodings(&self.n, &self.e, &self.jwk(kid, Some("RS256")))
     }
 }
 

@@ -3,6 +3,8 @@
 //! configuration template, requests, and assertions on status and headers.
 #![allow(dead_code)]
 
+#[path = "../../../tests/support/key_encodings.rs"]
+pub mod key_encodings;
 pub mod origin;
 pub use origin::*;
 

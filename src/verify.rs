@@ -33,6 +33,22 @@ pub struct Verifier {
     policy: Policy,
 }
 
+/// Empties a verifier whose policy was being set when it is dropped armed: on a setter's error,
+/// and on a panic unwinding out of the caller's closure.
+struct FailClosed<'v> {
+    verifier: &'v mut Verifier,
+    armed: bool,
+}
+
+impl Drop for FailClosed<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.verifier.policy.reset();
+            self.verifier.keys.truncate(0);
+        }
+    }
+}
+
 struct Segments<'t> {
     header: &'t [u8],
     payload: &'t [u8],
@@ -69,24 +85,24 @@ impl Verifier {
     /// Replaces the policy, in place: `configure` sets it from the safe defaults of
     /// [`Policy::builder`] through a [`PolicyEditor`], whose setters are the builder's.
     ///
-    /// On the first error a setter meets, the policy goes back to the defaults and the verifier
-    /// drops its keys, so it rejects every token: half a policy (say, the audience but not the
-    /// issuer) never guards anything. Load the keys again after fixing the policy.
+    /// On the first error a setter meets, or if `configure` panics, the policy goes back to the
+    /// defaults and the verifier drops its keys, so it rejects every token: half a policy (say,
+    /// the issuer but not the audience) never guards anything. Load the keys again after fixing
+    /// the policy.
     pub fn set_policy(
         &mut self,
         configure: impl FnOnce(&mut PolicyEditor<'_>),
     ) -> Result<(), PolicyError> {
-        self.policy.reset();
-        let mut editor = PolicyEditor::new(&mut self.policy);
+        let mut guard = FailClosed {
+            verifier: self,
+            armed: true,
+        };
+        guard.verifier.policy.reset();
+        let mut editor = PolicyEditor::new(&mut guard.verifier.policy);
         configure(&mut editor);
-        match editor.error() {
-            None => Ok(()),
-            Some(e) => {
-                self.policy.reset();
-                self.keys.truncate(0);
-                Err(e)
-            }
-        }
+        let error = editor.error();
+        guard.armed = error.is_some();
+        error.map_or(Ok(()), Err)
     }
 
     /// The keys.

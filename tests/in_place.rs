@@ -185,3 +185,23 @@ fn the_editor_reports_the_first_error_like_the_builder() {
         .unwrap_err();
     assert_eq!(err, PolicyError::TooLong);
 }
+
+#[test]
+fn a_policy_closure_that_panics_leaves_a_verifier_that_rejects_every_token() {
+    // A gateway that catches the panic must not keep its keys under half a policy: the issuer
+    // is set, the audience never is.
+    let mut verifier = standard();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = verifier.set_policy(|p| {
+            p.issuer(ISSUER);
+            panic!("configuration source failed");
+        });
+    }));
+    assert!(unwound.is_err());
+    assert!(verifier.keys().is_empty());
+    assert_eq!(verifier.policy(), &Policy::default());
+    assert_eq!(
+        verify(&verifier, &vector("rfc9068_eddsa_access_token")),
+        Err(Error::UnknownKey)
+    );
+}

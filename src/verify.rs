@@ -76,7 +76,8 @@ impl Verifier {
     /// before are dropped (HMAC secrets wiped), not merged with the new ones. The document is
     /// read as [`KeySet::add_jwks`] reads it. On error the verifier holds no keys, so it
     /// rejects every token until a load succeeds: a failed rotation never leaves old and new
-    /// keys mixed, nor the old keys standing as if nothing had failed.
+    /// keys mixed, nor the old keys standing as if nothing had failed. A gateway that must keep
+    /// serving the last good keys loads into a second verifier and swaps it in on success.
     pub fn load_jwks(&mut self, jwks: &[u8]) -> Result<LoadReport, JwksError> {
         self.keys.truncate(0);
         self.keys.add_jwks(jwks)

@@ -21,7 +21,7 @@ pub const EXIT_OK: i32 = 0;
 /// Exit status for a run with at least one unexpected verdict or failed setup.
 pub const EXIT_MISMATCH: i32 = 1;
 
-/// The caller's scratch: a static, so its 13 KiB never count against the stack.
+/// The caller's scratch: a static, so its 14 KiB never count against the stack.
 static SCRATCH: ConstStaticCell<Scratch> = ConstStaticCell::new(Scratch::new());
 /// The verifier of the key set and policy in use, filled in place (`vectors::load`). Empty
 /// until then: no keys, so it rejects every token. All zeros, so it sits in `.bss` rather than

@@ -24,11 +24,12 @@ const CORE_ALGORITHMS: &[&str] = &[
     "EdDSA", "HS256", "ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 ];
 
-/// The key set and policy of the reference tokens (one valid token per algorithm), which the
+/// The key sets and policy of the reference tokens (one valid token per algorithm), which the
 /// `footprint` firmware verifies and the instruction counts are reported for. The reference of
-/// an algorithm is its RFC 9068 access token vector (`rfc9068_<alg>_access_token`), or else its
-/// first valid vector under this key set and policy.
-const REFERENCE_KEY_SET: &str = "test.jwks";
+/// an algorithm is its RFC 9068 access token vector (`rfc9068_<alg>_access_token`, else
+/// `<alg>_access_token`), or else its first valid vector under one of these key sets and the
+/// policy. The firmware loads one JWKS: the keys of the key sets the chosen tokens need, merged.
+const REFERENCE_KEY_SETS: &[&str] = &["test.jwks", "ec.jwks"];
 const REFERENCE_POLICY: &str = "iss=https://issuer.example;aud=api://items;typ=at+jwt";
 
 struct FeatureSet {
@@ -161,33 +162,30 @@ fn main() {
 
     // The reference tokens live in their own statics, so the footprint firmware carries them and
     // not the whole table.
+    let references: Vec<&Row> = set
+        .algorithms
+        .iter()
+        .map(|alg| reference_row(&rows, alg))
+        .collect();
+    let mut reference_sets: Vec<&str> = Vec::new();
+    for name in REFERENCE_KEY_SETS {
+        if references.iter().any(|r| r.key_set == *name) {
+            reference_sets.push(name);
+        }
+    }
+    let reference_jwks = out.join("reference.jwks");
+    fs::write(&reference_jwks, merged_jwks(&vectors, &reference_sets)).unwrap();
     writeln!(code, "pub static REFERENCE: Reference = Reference {{").unwrap();
     writeln!(
         code,
-        "    key_set: {},",
-        key_set_file(&vectors, REFERENCE_KEY_SET)
+        "    key_set: KeySetFile {{ name: {:?}, jwks: include_bytes!({:?}) }},",
+        reference_sets.join("+"),
+        reference_jwks.display().to_string()
     )
     .unwrap();
     writeln!(code, "    policy: {},", policy_spec(REFERENCE_POLICY)).unwrap();
     writeln!(code, "    cases: &[").unwrap();
-    for alg in &set.algorithms {
-        let preferred = format!("rfc9068_{}_access_token", alg.to_lowercase());
-        let candidates = || {
-            rows.iter().filter(|r| {
-                r.key_set == REFERENCE_KEY_SET
-                    && r.policy == REFERENCE_POLICY
-                    && r.expect == "ok"
-                    && r.alg.as_deref() == Some(alg.as_str())
-            })
-        };
-        let row = candidates()
-            .find(|r| r.name == preferred)
-            .or_else(|| candidates().next())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no valid {alg} token with {REFERENCE_KEY_SET} and the standard policy in the vectors"
-                )
-            });
+    for (alg, row) in set.algorithms.iter().zip(&references) {
         writeln!(
             code,
             "        Case {{ name: {:?}, key_set: 0, policy: 0, now: {}, expect: \"ok\", alg: {:?}, token: {} }},",
@@ -202,6 +200,46 @@ fn main() {
     writeln!(code, "}};").unwrap();
 
     fs::write(out.join("vectors.rs"), code).unwrap();
+}
+
+/// The reference token of `alg`: see [`REFERENCE_KEY_SETS`].
+fn reference_row<'r>(rows: &'r [Row], alg: &str) -> &'r Row {
+    let lower = alg.to_lowercase();
+    let preferred = [
+        format!("rfc9068_{lower}_access_token"),
+        format!("{lower}_access_token"),
+    ];
+    let candidates = || {
+        rows.iter().filter(|r| {
+            REFERENCE_KEY_SETS.contains(&r.key_set.as_str())
+                && r.policy == REFERENCE_POLICY
+                && r.expect == "ok"
+                && r.alg.as_deref() == Some(alg)
+        })
+    };
+    preferred
+        .iter()
+        .find_map(|name| candidates().find(|r| &r.name == name))
+        .or_else(|| candidates().next())
+        .unwrap_or_else(|| {
+            panic!("no valid {alg} token with {REFERENCE_KEY_SETS:?} and the standard policy in the vectors")
+        })
+}
+
+/// One JWKS holding the keys of every named vectors JWKS, in order. Our vector files are a
+/// `keys` array and nothing else, so the arrays' contents are joined.
+fn merged_jwks(vectors: &Path, names: &[&str]) -> String {
+    let entries: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let path = vectors.join(name);
+            let text =
+                fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let (open, close) = (text.find('[').unwrap(), text.rfind(']').unwrap());
+            text[open + 1..close].trim().to_string()
+        })
+        .collect();
+    format!("{{\"keys\":[\n{}\n]}}\n", entries.join(",\n"))
 }
 
 /// The memory map and runtime linker script of the target architecture.

@@ -62,7 +62,7 @@ pub use jwks::{LoadReport, MAX_REPORTED_SKIPS, SkippedKey};
 pub use keys::{KeySet, MAX_KEYS, MAX_KID_LEN};
 pub use policy::{
     MAX_LEEWAY, MAX_POLICY_AUDIENCES, MAX_POLICY_NAME_LEN, MAX_POLICY_NAMES, MAX_POLICY_VALUE_LEN,
-    Policy, PolicyBuilder,
+    Policy, PolicyBuilder, PolicyEditor,
 };
 pub use scratch::{
     MAX_CLAIMS, MAX_HEADER_MEMBERS, MAX_SIGNATURE_LEN, MAX_TOKEN_AUDIENCES, MAX_TOKEN_LEN,

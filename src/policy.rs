@@ -26,7 +26,7 @@ type Name = heapless::String<MAX_POLICY_NAME_LEN>;
 /// Built with [`Policy::builder`]. The defaults are the safe ones: `exp` required, no leeway,
 /// and no audience accepted, so a token that carries `aud` is rejected until audiences are
 /// configured (RFC 7519 §4.1.3).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Policy {
     pub(crate) issuer: Option<Value>,
     pub(crate) audiences: heapless::Vec<Value, MAX_POLICY_AUDIENCES>,
@@ -35,6 +35,12 @@ pub struct Policy {
     pub(crate) required_claims: heapless::Vec<Name, MAX_POLICY_NAMES>,
     pub(crate) leeway: u32,
     pub(crate) allow_missing_exp: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::DEFAULT
+    }
 }
 
 impl fmt::Debug for Policy {
@@ -73,6 +79,28 @@ impl fmt::Debug for Policy {
 }
 
 impl Policy {
+    /// The safe defaults, as a constant: what [`Policy::default`] returns.
+    pub(crate) const DEFAULT: Policy = Policy {
+        issuer: None,
+        audiences: heapless::Vec::new(),
+        token_type: None,
+        scopes: heapless::Vec::new(),
+        required_claims: heapless::Vec::new(),
+        leeway: 0,
+        allow_missing_exp: false,
+    };
+
+    /// Back to the safe defaults, field by field: no policy-sized temporary on the stack.
+    pub(crate) fn reset(&mut self) {
+        self.issuer = None;
+        self.audiences.clear();
+        self.token_type = None;
+        self.scopes.clear();
+        self.required_claims.clear();
+        self.leeway = 0;
+        self.allow_missing_exp = false;
+    }
+
     /// A builder starting from the safe defaults.
     pub fn builder() -> PolicyBuilder {
         PolicyBuilder {
@@ -156,54 +184,38 @@ impl PolicyBuilder {
 
     /// Requires `iss` to equal `issuer` exactly.
     pub fn issuer(mut self, issuer: &str) -> Self {
-        let result = value(issuer).map(|v| self.policy.issuer = Some(v));
+        let result = self.policy.set_issuer(issuer);
         self.record(result)
     }
 
     /// Accepts tokens whose `aud` (a string, or an array of strings) names `audience`.
     /// Repeatable: any one accepted audience is enough.
     pub fn audience(mut self, audience: &str) -> Self {
-        let result = value(audience).and_then(|v| {
-            self.policy
-                .audiences
-                .push(v)
-                .map_err(|_| PolicyError::TooMany)
-        });
+        let result = self.policy.add_audience(audience);
         self.record(result)
     }
 
     /// Requires the header `typ`, e.g. `at+jwt` for RFC 9068 access tokens.
     pub fn token_type(mut self, token_type: &str) -> Self {
-        let result = value(token_type).map(|v| self.policy.token_type = Some(v));
+        let result = self.policy.set_token_type(token_type);
         self.record(result)
     }
 
     /// Requires `scope` to contain `scope`. Repeatable: all are required.
     pub fn scope(mut self, scope: &str) -> Self {
-        let result = scope_token(scope)
-            .and_then(|s| self.policy.scopes.push(s).map_err(|_| PolicyError::TooMany));
+        let result = self.policy.add_scope(scope);
         self.record(result)
     }
 
     /// Requires the claim `name` to be present and not `null`. Repeatable.
     pub fn require_claim(mut self, name: &str) -> Self {
-        let result = short_name(name).and_then(|n| {
-            self.policy
-                .required_claims
-                .push(n)
-                .map_err(|_| PolicyError::TooMany)
-        });
+        let result = self.policy.add_required_claim(name);
         self.record(result)
     }
 
     /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`, at most [`MAX_LEEWAY`].
     pub fn leeway(mut self, seconds: u32) -> Self {
-        let result = if seconds > MAX_LEEWAY {
-            Err(PolicyError::LeewayTooLarge)
-        } else {
-            self.policy.leeway = seconds;
-            Ok(())
-        };
+        let result = self.policy.set_leeway(seconds);
         self.record(result)
     }
 
@@ -220,6 +232,117 @@ impl PolicyBuilder {
             Some(e) => Err(e),
             None => Ok(self.policy),
         }
+    }
+}
+
+/// Sets a [`Policy`] where it lives, inside a verifier: the setters of [`PolicyBuilder`] on
+/// `&mut self`, so no policy is moved or copied (a `Policy` is about 5 KiB, which matters on a
+/// microcontroller's stack). Given by [`Verifier::set_policy`](crate::Verifier::set_policy),
+/// which starts it from the safe defaults and reports the first error a setter met.
+#[derive(Debug)]
+pub struct PolicyEditor<'p> {
+    policy: &'p mut Policy,
+    error: Option<PolicyError>,
+}
+
+impl<'p> PolicyEditor<'p> {
+    pub(crate) fn new(policy: &'p mut Policy) -> Self {
+        PolicyEditor {
+            policy,
+            error: None,
+        }
+    }
+
+    /// The first error a setter met.
+    pub(crate) fn error(&self) -> Option<PolicyError> {
+        self.error
+    }
+
+    fn record(&mut self, result: Result<(), PolicyError>) -> &mut Self {
+        if let (Err(e), None) = (result, self.error) {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    /// [`PolicyBuilder::issuer`].
+    pub fn issuer(&mut self, issuer: &str) -> &mut Self {
+        let result = self.policy.set_issuer(issuer);
+        self.record(result)
+    }
+
+    /// [`PolicyBuilder::audience`].
+    pub fn audience(&mut self, audience: &str) -> &mut Self {
+        let result = self.policy.add_audience(audience);
+        self.record(result)
+    }
+
+    /// [`PolicyBuilder::token_type`].
+    pub fn token_type(&mut self, token_type: &str) -> &mut Self {
+        let result = self.policy.set_token_type(token_type);
+        self.record(result)
+    }
+
+    /// [`PolicyBuilder::scope`].
+    pub fn scope(&mut self, scope: &str) -> &mut Self {
+        let result = self.policy.add_scope(scope);
+        self.record(result)
+    }
+
+    /// [`PolicyBuilder::require_claim`].
+    pub fn require_claim(&mut self, name: &str) -> &mut Self {
+        let result = self.policy.add_required_claim(name);
+        self.record(result)
+    }
+
+    /// [`PolicyBuilder::leeway`].
+    pub fn leeway(&mut self, seconds: u32) -> &mut Self {
+        let result = self.policy.set_leeway(seconds);
+        self.record(result)
+    }
+
+    /// [`PolicyBuilder::require_exp`].
+    pub fn require_exp(&mut self, required: bool) -> &mut Self {
+        self.policy.allow_missing_exp = !required;
+        self
+    }
+}
+
+/// The checks behind each setter, shared by [`PolicyBuilder`] and [`PolicyEditor`].
+impl Policy {
+    fn set_issuer(&mut self, issuer: &str) -> Result<(), PolicyError> {
+        self.issuer = Some(value(issuer)?);
+        Ok(())
+    }
+
+    fn add_audience(&mut self, audience: &str) -> Result<(), PolicyError> {
+        let v = value(audience)?;
+        self.audiences.push(v).map_err(|_| PolicyError::TooMany)
+    }
+
+    fn set_token_type(&mut self, token_type: &str) -> Result<(), PolicyError> {
+        self.token_type = Some(value(token_type)?);
+        Ok(())
+    }
+
+    fn add_scope(&mut self, scope: &str) -> Result<(), PolicyError> {
+        let s = scope_token(scope)?;
+        self.scopes.push(s).map_err(|_| PolicyError::TooMany)
+    }
+
+    fn add_required_claim(&mut self, name: &str) -> Result<(), PolicyError> {
+        let n = short_name(name)?;
+        self.required_claims
+            .push(n)
+            .map_err(|_| PolicyError::TooMany)
+    }
+
+    fn set_leeway(&mut self, seconds: u32) -> Result<(), PolicyError> {
+        if seconds > MAX_LEEWAY {
+            return Err(PolicyError::LeewayTooLarge);
+        }
+        self.leeway = seconds;
+        Ok(())
     }
 }
 

@@ -4,11 +4,12 @@
 
 use crate::alg::Algorithm;
 use crate::claims::Claims;
-use crate::error::Error;
+use crate::error::{Error, JwksError, PolicyError};
 use crate::json::{self, JsonError, Kind};
+use crate::jwks::LoadReport;
 use crate::keys::KeySet;
 use crate::numeric::{self, NumericDate};
-use crate::policy::{Policy, check_policy};
+use crate::policy::{Policy, PolicyEditor, check_policy};
 use crate::scratch::{
     MAX_SIGNATURE_LEN, MAX_TOKEN_LEN, Member, Registered, Scratch, Span, Table, VERIFIED, resolve,
     text_span,
@@ -20,10 +21,32 @@ const MAX_SIGNATURE_B64_LEN: usize = (MAX_SIGNATURE_LEN * 4).div_ceil(3);
 
 /// Verifies tokens against a key set and a policy. Immutable once built, so one verifier can
 /// serve many threads.
+///
+/// Two ways to build one: [`Verifier::new`] from a [`KeySet`] and a [`Policy`] built
+/// elsewhere, or in place, where it will live (a `static`, a caller's buffer), with
+/// [`Verifier::empty`], [`load_jwks`](Verifier::load_jwks) and
+/// [`set_policy`](Verifier::set_policy): nothing key-set- or policy-sized is then moved through
+/// the stack, which is what a microcontroller needs (`README.md`, "On a microcontroller").
 #[derive(Clone, Debug)]
 pub struct Verifier {
     keys: KeySet,
     policy: Policy,
+}
+
+/// Empties a verifier whose policy was being set when it is dropped armed: on a setter's error,
+/// and on a panic unwinding out of the caller's closure.
+struct FailClosed<'v> {
+    verifier: &'v mut Verifier,
+    armed: bool,
+}
+
+impl Drop for FailClosed<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.verifier.policy.reset();
+            self.verifier.keys.truncate(0);
+        }
+    }
 }
 
 struct Segments<'t> {
@@ -37,6 +60,50 @@ impl Verifier {
     /// A verifier for `keys` under `policy`.
     pub fn new(keys: KeySet, policy: Policy) -> Self {
         Verifier { keys, policy }
+    }
+
+    /// A verifier with no keys and the default policy. It rejects every token (`unknown_key`:
+    /// no key to select) until [`load_jwks`](Verifier::load_jwks) gives it keys. `const`, so it
+    /// can be the initial value of a `static` and be filled there.
+    pub const fn empty() -> Self {
+        Verifier {
+            keys: KeySet::new(),
+            policy: Policy::DEFAULT,
+        }
+    }
+
+    /// Replaces the keys, in place, with the usable keys of a JWKS document: the keys held
+    /// before are dropped (HMAC secrets wiped), not merged with the new ones. The document is
+    /// read as [`KeySet::add_jwks`] reads it. On error the verifier holds no keys, so it
+    /// rejects every token until a load succeeds: a failed rotation never leaves old and new
+    /// keys mixed, nor the old keys standing as if nothing had failed. A gateway that must keep
+    /// serving the last good keys loads into a second verifier and swaps it in on success.
+    pub fn load_jwks(&mut self, jwks: &[u8]) -> Result<LoadReport, JwksError> {
+        self.keys.truncate(0);
+        self.keys.add_jwks(jwks)
+    }
+
+    /// Replaces the policy, in place: `configure` sets it from the safe defaults of
+    /// [`Policy::builder`] through a [`PolicyEditor`], whose setters are the builder's.
+    ///
+    /// On the first error a setter meets, or if `configure` panics, the policy goes back to the
+    /// defaults and the verifier drops its keys, so it rejects every token: half a policy (say,
+    /// the issuer but not the audience) never guards anything. Load the keys again after fixing
+    /// the policy.
+    pub fn set_policy(
+        &mut self,
+        configure: impl FnOnce(&mut PolicyEditor<'_>),
+    ) -> Result<(), PolicyError> {
+        let mut guard = FailClosed {
+            verifier: self,
+            armed: true,
+        };
+        guard.verifier.policy.reset();
+        let mut editor = PolicyEditor::new(&mut guard.verifier.policy);
+        configure(&mut editor);
+        let error = editor.error();
+        guard.armed = error.is_some();
+        error.map_or(Ok(()), Err)
     }
 
     /// The keys.

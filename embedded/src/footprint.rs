@@ -34,16 +34,16 @@ fn with_program_stack(program: fn() -> i32) -> i32 {
 
 fn application() -> i32 {
     let scratch = SCRATCH.take();
-    let slot = VERIFIER.init(None);
+    let verifier = VERIFIER.take();
     let setup = vectors::load(
-        slot,
+        verifier,
         black_box(&REFERENCE.key_set),
         black_box(&REFERENCE.policy),
     );
-    let (Ok(_), Some(verifier)) = (setup, slot.as_ref()) else {
+    if setup.is_err() {
         println!("footprint: setup failed");
         return EXIT_MISMATCH;
-    };
+    }
     let mut status = EXIT_OK;
     for case in REFERENCE.cases {
         let verdict = verifier.verify(black_box(case.token), case.now, scratch);

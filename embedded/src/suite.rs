@@ -34,7 +34,7 @@ pub fn run() -> i32 {
             .find_map(|arg| arg.strip_prefix("mismatch="))
     });
     let scratch = SCRATCH.take();
-    let slot = VERIFIER.init(None);
+    let verifier = VERIFIER.take();
     let mut counter = Counter::new();
 
     println!(
@@ -65,12 +65,14 @@ pub fn run() -> i32 {
     let mut load_stack = 0usize;
     let mut peaks = [Peak::default(); ALGORITHMS.len() + 1];
     let mut loaded: Option<(usize, usize)> = None;
+    let mut set_up = false;
     for case in &CASES {
         if loaded != Some((case.key_set, case.policy)) {
             let key_set = &KEY_SETS[case.key_set];
-            let setup = stack::measure(|| vectors::load(slot, key_set, &POLICIES[case.policy]));
+            let setup = stack::measure(|| vectors::load(verifier, key_set, &POLICIES[case.policy]));
             load_stack = load_stack.max(setup.bytes);
             overflowed |= setup.overflowed;
+            set_up = setup.value.is_ok();
             match setup.value {
                 Ok((keys, skipped)) => println!(
                     "-- {} ({keys} keys, {skipped} skipped) and policy {}: load took {} B of stack",
@@ -83,11 +85,11 @@ pub fn run() -> i32 {
             }
             loaded = Some((case.key_set, case.policy));
         }
-        let Some(verifier) = slot.as_ref() else {
+        if !set_up {
             println!("{:<22} {}", "SKIPPED", case.name);
             mismatches += 1;
             continue;
-        };
+        }
 
         let measured = measure_verify(verifier, case, scratch, counter.as_mut());
         let (verdict, instructions) = measured.value;
@@ -115,7 +117,9 @@ pub fn run() -> i32 {
     if overflowed {
         println!("STACK OVERFLOW: a call reached the end of the free stack");
     }
-    print_reference(slot, scratch, counter.as_mut());
+    if !print_reference(verifier, scratch, counter.as_mut()) {
+        mismatches += 1;
+    }
     println!("measure: load_stack={load_stack}");
     for (i, peak) in peaks.iter().enumerate() {
         let alg = ALGORITHMS.get(i).copied().unwrap_or("other");
@@ -173,22 +177,21 @@ fn print_case(
 }
 
 /// Instructions and stack of each algorithm's reference token, as the footprint firmware
-/// verifies it.
+/// verifies it. Returns whether every reference token verified.
 fn print_reference(
-    slot: &mut Option<Verifier>,
+    verifier: &mut Verifier,
     scratch: &mut Scratch,
     mut counter: Option<&mut Counter>,
-) {
-    if let Err(e) = vectors::load(slot, &REFERENCE.key_set, &REFERENCE.policy) {
+) -> bool {
+    if let Err(e) = vectors::load(verifier, &REFERENCE.key_set, &REFERENCE.policy) {
         println!("reference: setup failed: {e:?}");
-        return;
+        return false;
     }
-    let Some(verifier) = slot.as_ref() else {
-        return;
-    };
+    let mut all_ok = true;
     for case in REFERENCE.cases {
         let measured = measure_verify(verifier, case, scratch, counter.as_deref_mut());
         let (verdict, instructions) = measured.value;
+        all_ok &= verdict.is_ok();
         println!(
             "measure: reference alg={} name={} verdict={} stack={} instructions={}",
             case.alg,
@@ -198,6 +201,7 @@ fn print_reference(
             instructions.unwrap_or(0)
         );
     }
+    all_ok
 }
 
 fn print_sizes() {

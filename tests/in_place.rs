@@ -1,0 +1,207 @@
+//! A verifier built in place: `Verifier::empty`, `load_jwks` and `set_policy` fill a verifier
+//! where it lives, so a microcontroller never moves a key set or a policy through its stack.
+//! What it must guarantee besides that: it fails closed. An empty verifier, a failed load and a
+//! failed policy all leave a verifier that rejects every token; a load replaces the keys.
+
+mod support;
+
+use support::*;
+use tollgate::{
+    Error, JwksErrorKind, MAX_LEEWAY, Policy, PolicyEditor, PolicyError, Scratch, Verifier,
+};
+
+/// Applies a vectors policy column (see `support::policy_from`) through the editor.
+fn edit_policy(spec: &str, p: &mut PolicyEditor<'_>) {
+    if spec == "-" {
+        return;
+    }
+    for item in spec.split(';') {
+        let (key, value) = item.split_once('=').expect("policy items are key=value");
+        match key {
+            "iss" => p.issuer(value),
+            "aud" => p.audience(value),
+            "typ" => p.token_type(value),
+            "scope" => p.scope(value),
+            "claim" => p.require_claim(value),
+            "leeway" => p.leeway(value.parse().unwrap()),
+            "exp" if value == "optional" => p.require_exp(false),
+            _ => panic!("unknown policy item {item}"),
+        };
+    }
+}
+
+fn jwks(name: &str) -> Vec<u8> {
+    std::fs::read(vectors_dir().join(name)).unwrap()
+}
+
+fn vector(name: &str) -> Vector {
+    load_vectors("tokens.tsv")
+        .into_iter()
+        .find(|v| v.name == name)
+        .unwrap_or_else(|| panic!("no vector {name}"))
+}
+
+fn verify(verifier: &Verifier, v: &Vector) -> Result<(), Error> {
+    verifier
+        .verify(v.token.as_bytes(), v.now, &mut Scratch::new())
+        .map(|_| ())
+}
+
+/// A verifier holding `test.jwks` under the standard policy, built in place.
+fn standard() -> Verifier {
+    let mut verifier = Verifier::empty();
+    verifier.load_jwks(&jwks("test.jwks")).unwrap();
+    verifier
+        .set_policy(|p| edit_policy(STANDARD_POLICY, p))
+        .unwrap();
+    verifier
+}
+
+#[test]
+fn a_verifier_built_in_place_gives_every_vector_its_verdict() {
+    // One verifier, reloaded for each key set and policy: every load replaces the last one.
+    let mut verifier = Verifier::empty();
+    let mut loaded = None;
+    let mut failures = Vec::new();
+    for file in ["tokens.tsv", "independent.tsv"] {
+        for v in load_vectors(file) {
+            if loaded.as_ref() != Some(&(v.jwks.clone(), v.policy.clone())) {
+                verifier.load_jwks(&jwks(&v.jwks)).unwrap();
+                verifier.set_policy(|p| edit_policy(&v.policy, p)).unwrap();
+                assert_eq!(verifier.policy(), &policy_from(&v.policy), "{}", v.name);
+                loaded = Some((v.jwks.clone(), v.policy.clone()));
+            }
+            let got = verify(&verifier, &v);
+            if got != expected(&v.expect) {
+                failures.push(format!("{}: expected {}, got {got:?}", v.name, v.expect));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_empty_verifier_rejects_every_token() {
+    static EMPTY: Verifier = Verifier::empty();
+    assert!(EMPTY.keys().is_empty());
+    for v in load_vectors("tokens.tsv") {
+        let got = verify(&EMPTY, &v);
+        assert!(got.is_err(), "{} verified without keys", v.name);
+        if v.expect == "ok" {
+            assert_eq!(got, Err(Error::UnknownKey), "{}", v.name);
+        }
+    }
+}
+
+#[test]
+fn an_empty_verifier_has_the_default_policy() {
+    assert_eq!(Verifier::empty().policy(), &Policy::default());
+    assert_eq!(Policy::default(), Policy::builder().build().unwrap());
+}
+
+#[test]
+fn a_failed_load_leaves_no_keys() {
+    let mut verifier = standard();
+    let token = vector("rfc9068_eddsa_access_token");
+    assert_eq!(verify(&verifier, &token), Ok(()));
+
+    // A key set with no usable key (RFC 7517 §5 skips it) fails the load.
+    let err = verifier.load_jwks(br#"{"keys":[]}"#).unwrap_err();
+    assert_eq!(err.kind, JwksErrorKind::NoUsableKey);
+    assert!(verifier.keys().is_empty());
+    assert_eq!(verify(&verifier, &token), Err(Error::UnknownKey));
+}
+
+#[test]
+fn a_load_that_fails_part_way_keeps_none_of_its_keys() {
+    let mut verifier = Verifier::empty();
+    // The first key is usable, the second duplicates its kid and algorithm: fatal.
+    let ed = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k"}"#;
+    let doc = format!(r#"{{"keys":[{ed},{ed}]}}"#);
+    let err = verifier.load_jwks(doc.as_bytes()).unwrap_err();
+    assert_eq!(err.kind, JwksErrorKind::DuplicateKey);
+    assert!(verifier.keys().is_empty());
+}
+
+#[test]
+fn loading_replaces_the_keys_rather_than_merging_them() {
+    let mut verifier = standard();
+    let report = verifier.load_jwks(&jwks("single_ed.jwks")).unwrap();
+    assert_eq!(verifier.keys().len(), usize::from(report.loaded));
+    // The HS256 key of test.jwks is gone with the rest of that set.
+    assert_eq!(
+        verify(&verifier, &vector("rfc9068_hs256_access_token")),
+        Err(Error::UnknownKey)
+    );
+}
+
+#[test]
+fn a_policy_error_leaves_a_verifier_that_rejects_every_token() {
+    let mut verifier = standard();
+    let err = verifier
+        .set_policy(|p| {
+            p.issuer(ISSUER).leeway(MAX_LEEWAY + 1).audience(AUDIENCE);
+        })
+        .unwrap_err();
+    assert_eq!(err, PolicyError::LeewayTooLarge);
+    assert!(verifier.keys().is_empty());
+    assert_eq!(verifier.policy(), &Policy::default());
+    assert_eq!(
+        verify(&verifier, &vector("rfc9068_eddsa_access_token")),
+        Err(Error::UnknownKey)
+    );
+}
+
+#[test]
+fn setting_a_policy_starts_from_the_defaults() {
+    let mut verifier = standard();
+    verifier
+        .set_policy(|p| {
+            p.issuer(ISSUER);
+        })
+        .unwrap();
+    let only_issuer = Policy::builder().issuer(ISSUER).build().unwrap();
+    assert_eq!(verifier.policy(), &only_issuer);
+    // No audience configured any more: a token that names one is not for us (RFC 7519 §4.1.3).
+    assert_eq!(
+        verify(&verifier, &vector("rfc9068_eddsa_access_token")),
+        Err(Error::InvalidAudience)
+    );
+}
+
+#[test]
+fn the_editor_reports_the_first_error_like_the_builder() {
+    let mut verifier = Verifier::empty();
+    let err = verifier
+        .set_policy(|p| {
+            p.scope("a b").issuer("");
+        })
+        .unwrap_err();
+    assert_eq!(err, PolicyError::InvalidValue);
+    let err = verifier
+        .set_policy(|p| {
+            p.issuer(&"x".repeat(tollgate::MAX_POLICY_VALUE_LEN + 1));
+        })
+        .unwrap_err();
+    assert_eq!(err, PolicyError::TooLong);
+}
+
+#[test]
+fn a_policy_closure_that_panics_leaves_a_verifier_that_rejects_every_token() {
+    // A gateway that catches the panic must not keep its keys under half a policy: the issuer
+    // is set, the audience never is.
+    let mut verifier = standard();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = verifier.set_policy(|p| {
+            p.issuer(ISSUER);
+            panic!("configuration source failed");
+        });
+    }));
+    assert!(unwound.is_err());
+    assert!(verifier.keys().is_empty());
+    assert_eq!(verifier.policy(), &Policy::default());
+    assert_eq!(
+        verify(&verifier, &vector("rfc9068_eddsa_access_token")),
+        Err(Error::UnknownKey)
+    );
+}

@@ -346,6 +346,8 @@ verdicts! {
     hs256_keyed_with_the_rsa_spki_der => Err(Error::UnknownKey);
     /// RFC 8725 2.1: an RSA public key never serves as an HMAC secret
     hs256_keyed_with_the_rsa_spki_pem => Err(Error::UnknownKey);
+    /// RFC 8725 2.1: nor its PEM text without the final newline
+    hs256_keyed_with_the_rsa_spki_pem_unterminated => Err(Error::UnknownKey);
     /// RFC 7518 3.3/3.5: PS256 with a 2048-bit key
     ps256_access_token => Ok(());
     /// a key without PS256 in its alg never verifies PS256

@@ -1149,13 +1149,7 @@ fn the_attack_paths_run_clean_under_valgrind() {
     let Some((module, nginx)) = nginx_and_module() else {
         return;
     };
-    if std::process::Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(std::env::var_os("CI").is_none(), "CI needs valgrind");
-        eprintln!("skipping: valgrind is not installed");
+    if !valgrind_available() {
         return;
     }
     let backend = Backend::start();
@@ -1198,15 +1192,7 @@ fn the_attack_paths_run_clean_under_valgrind() {
         b = backend.port
     );
     let mut gw = Gateway::configure_with(&module, &nginx, "kr-valgrind", &server, true);
-    let log = gw.dir.join("valgrind.log");
-    let log_arg = format!("--log-file={}", log.display());
-    gw.start_with(&[
-        "valgrind",
-        "--error-exitcode=99",
-        "--leak-check=no",
-        "--track-origins=yes",
-        &log_arg,
-    ]);
+    let log = gw.start_under_valgrind();
     let url = gw.url("/items");
     let r1 = rotating_token("r1");
     let fresh = |token: &str| {
@@ -1253,15 +1239,7 @@ fn the_attack_paths_run_clean_under_valgrind() {
     assert_eq!(get_bearer(&url, &r1).status, 401);
 
     gw.stop();
-    let report = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        report.contains("Memcheck") && report.contains("nginx"),
-        "valgrind ran nginx:\n{report}"
-    );
-    assert!(
-        report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
-        "valgrind found errors:\n{report}"
-    );
+    assert_valgrind_clean(&log, "");
 }
 
 /// RFC 7517 §5: a verifier skips keys it cannot use; when a provider's whole set is such keys,

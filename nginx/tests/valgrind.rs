@@ -2,8 +2,6 @@
 //! kind, accepted and rejected — variables before the access phase, subrequests, internal
 //! redirects, claims with control bytes — and valgrind must report zero errors.
 
-use std::process::Command;
-
 use serde_json::json;
 use tollgate_nginx_tests::*;
 
@@ -12,21 +10,14 @@ const ROUNDS: usize = 25;
 /// A request (URL and headers) and the status it must get.
 type Case = (String, Vec<(&'static str, String)>, u16);
 
-fn valgrind() -> Option<&'static str> {
-    if Command::new("valgrind").arg("--version").output().is_ok() {
-        return Some("valgrind");
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI needs valgrind");
-    eprintln!("skipping: valgrind is not installed");
-    None
-}
-
 #[test]
 fn every_kind_of_request_runs_clean_under_valgrind() {
     let Some((module, nginx)) = nginx_and_module() else {
         return;
     };
-    let Some(valgrind) = valgrind() else { return };
+    if !valgrind_available() {
+        return;
+    }
     let backend = Backend::start();
     let issuer = IssuerServer::start("k1");
     let server = format!(
@@ -65,15 +56,7 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
         .unwrap()
         .push(json!({"kty": "oct", "kid": "hs1", "k": HS_SECRET_B64}));
     std::fs::write(gw.dir.join("jwks.json"), jwks.to_string()).unwrap();
-    let log = gw.dir.join("valgrind.log");
-    let log_arg = format!("--log-file={}", log.display());
-    gw.start_with(&[
-        valgrind,
-        "--error-exitcode=99",
-        "--leak-check=no",
-        "--track-origins=yes",
-        &log_arg,
-    ]);
+    let log = gw.start_under_valgrind();
 
     let now = unix_now();
     let ed = issuer.token(
@@ -202,15 +185,7 @@ fn every_kind_of_request_runs_clean_under_valgrind() {
         }
     }
     gw.stop();
-    let report = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        report.contains("Memcheck") && report.contains("nginx"),
-        "valgrind ran nginx:\n{report}"
-    );
-    assert!(
-        report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
-        "valgrind found errors after {total} requests:\n{report}"
-    );
+    assert_valgrind_clean(&log, &format!("after {total} requests"));
     assert!(total >= 700);
 }
 
@@ -231,7 +206,9 @@ fn key_requests_run_clean_under_valgrind() {
     let Some((module, nginx)) = nginx_and_module() else {
         return;
     };
-    let Some(valgrind) = valgrind() else { return };
+    if !valgrind_available() {
+        return;
+    }
     let backend = Backend::start();
     let origin = Origin::start(&rotating_jwks(&["r1"]));
     origin.set_mode(Mode::Down);
@@ -248,15 +225,7 @@ fn key_requests_run_clean_under_valgrind() {
         b = backend.port
     );
     let mut gw = Gateway::configure_with(&module, &nginx, "valgrind-keys", &server, true);
-    let log = gw.dir.join("valgrind.log");
-    let log_arg = format!("--log-file={}", log.display());
-    gw.start_with(&[
-        valgrind,
-        "--error-exitcode=99",
-        "--leak-check=no",
-        "--track-origins=yes",
-        &log_arg,
-    ]);
+    let log = gw.start_under_valgrind();
     let url = gw.url("/items");
     let (r1, r2) = (rotating_token("r1"), rotating_token("r2"));
     let status = |token: &str| get_bearer(&url, token).status;
@@ -315,15 +284,7 @@ fn key_requests_run_clean_under_valgrind() {
 
     let error_log = gw.error_log();
     gw.stop();
-    let report = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        report.contains("Memcheck") && report.contains("nginx"),
-        "valgrind ran nginx:\n{report}"
-    );
-    assert!(
-        report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
-        "valgrind found errors:\n{report}"
-    );
+    assert_valgrind_clean(&log, "");
     for path in [
         "ended with its request",
         "failed: HTTP 500",

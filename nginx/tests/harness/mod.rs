@@ -488,6 +488,21 @@ impl Gateway {
         self.start_with(&[]);
     }
 
+    /// Starts nginx (configured with `master_process off`) under valgrind's memcheck, which
+    /// writes its report to the file returned; [`assert_valgrind_clean`] reads it.
+    pub fn start_under_valgrind(&mut self) -> PathBuf {
+        let report = self.dir.join("valgrind.log");
+        let log_arg = format!("--log-file={}", report.display());
+        self.start_with(&[
+            "valgrind",
+            "--error-exitcode=99",
+            "--leak-check=no",
+            "--track-origins=yes",
+            &log_arg,
+        ]);
+        report
+    }
+
     fn master_pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }
@@ -758,4 +773,28 @@ pub fn raw_body(response: &[u8]) -> Vec<u8> {
         Some(i) => response[i + 4..].to_vec(),
         None => Vec::new(),
     }
+}
+
+/// Whether valgrind can run here. CI installs it, so there its absence fails the test; elsewhere
+/// the test is skipped with a message.
+pub fn valgrind_available() -> bool {
+    if Command::new("valgrind").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI needs valgrind");
+    eprintln!("skipping: valgrind is not installed");
+    false
+}
+
+/// Asserts that valgrind's `report` (of a stopped nginx) shows it ran nginx and found no error.
+pub fn assert_valgrind_clean(report: &Path, what: &str) {
+    let report = std::fs::read_to_string(report).unwrap();
+    assert!(
+        report.contains("Memcheck") && report.contains("nginx"),
+        "valgrind ran nginx:\n{report}"
+    );
+    assert!(
+        report.contains("ERROR SUMMARY: 0 errors from 0 contexts"),
+        "valgrind found errors {what}:\n{report}"
+    );
 }

@@ -8,9 +8,9 @@ mod common;
 use std::sync::OnceLock;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use common::{CLIENT, ISSUER, SECRET, Server, hash, token_request};
+use common::{CLIENT, ISSUER, SECRET, Server, core_verifier, hash, token_request};
 use serde_json::Value;
-use tollgate::{Algorithm, KeySet, Policy, Scratch, Verifier};
+use tollgate::{Algorithm, KeySet, Scratch};
 use tollgate_issuer::keys::{self, RsaScheme};
 
 /// The private JWKs of one ES256, one RS256 and one PS256 key, written once (RSA key generation
@@ -80,14 +80,7 @@ fn part(token: &str, i: usize) -> Vec<u8> {
 /// The core's verdict on `token` with the issuer's published JWKS.
 fn verified_by_the_core(server: &Server, token: &str) -> Result<String, tollgate::Error> {
     let jwks = get(server, "/.well-known/jwks.json").to_string();
-    let (keys, _) = KeySet::from_jwks(jwks.as_bytes()).unwrap();
-    let policy = Policy::builder()
-        .issuer(ISSUER)
-        .audience("api://items")
-        .token_type("at+jwt")
-        .build()
-        .unwrap();
-    let verifier = Verifier::new(keys, policy);
+    let verifier = core_verifier(&jwks);
     let now = tollgate_issuer::server::unix_now() as i64;
     let mut scratch = Box::new(Scratch::new());
     verifier

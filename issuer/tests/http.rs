@@ -2,12 +2,15 @@
 //! RFC 6749 §4.4 (client credentials), §2.3.1 (client authentication), §5.1 and §5.2 (responses),
 //! RFC 8707 (resource), RFC 9068 (the tokens), RFC 8414 (metadata).
 
+mod common;
+
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use common::core_verifier;
 use serde_json::{Value, json};
-use tollgate::{KeySet, Policy, Scratch, Verifier};
+use tollgate::Scratch;
 use tollgate_issuer::{Config, Issuer, Running, secrets, serve};
 
 const ISSUER: &str = "https://issuer.test";
@@ -561,17 +564,6 @@ fn metadata_lists_no_client_assertion_algorithms() {
         m.get("token_endpoint_auth_signing_alg_values_supported")
             .is_none()
     );
-}
-
-fn core_verifier(jwks: &str) -> Verifier {
-    let (keys, _) = KeySet::from_jwks(jwks.as_bytes()).unwrap();
-    let policy = Policy::builder()
-        .issuer(ISSUER)
-        .audience("api://items")
-        .token_type("at+jwt")
-        .build()
-        .unwrap();
-    Verifier::new(keys, policy)
 }
 
 #[test]

@@ -12,8 +12,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ISSUER, Server, config_text, hash};
-use tollgate::{KeySet, Policy, Scratch, Verifier};
+use common::{Server, config_text, core_verifier, hash};
+use tollgate::Scratch;
 
 const ID: &str = "py-client";
 const SECRET: &str = "p:a%2Bs s+w&rd";
@@ -56,15 +56,8 @@ fn verified_client_id(s: &Server, response: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no token: {response}"));
     let jwks = s.running().issuer().jwks().to_string();
-    let (keys, _) = KeySet::from_jwks(jwks.as_bytes()).unwrap();
-    let policy = Policy::builder()
-        .issuer(ISSUER)
-        .audience("api://items")
-        .token_type("at+jwt")
-        .build()
-        .unwrap();
     let mut scratch = Scratch::new();
-    let claims = Verifier::new(keys, policy)
+    let claims = core_verifier(&jwks)
         .verify(
             token.as_bytes(),
             tollgate_issuer::server::unix_now() as i64,

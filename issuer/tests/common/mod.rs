@@ -9,12 +9,26 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use tollgate::{KeySet, Policy, Verifier};
 use tollgate_issuer::{Config, Issuer, Running, secrets, serve};
 
 pub const ISSUER: &str = "https://issuer.test";
 pub const CLIENT: &str = "svc";
 pub const SECRET: &str = "s3cret-for-tests";
 pub const OTHER: &str = "other";
+
+/// What a gateway in front of this issuer verifies with: the published `jwks`, the issuer, the
+/// audience `api://items` and RFC 9068's `at+jwt`.
+pub fn core_verifier(jwks: &str) -> Verifier {
+    let (keys, _) = KeySet::from_jwks(jwks.as_bytes()).unwrap();
+    let policy = Policy::builder()
+        .issuer(ISSUER)
+        .audience("api://items")
+        .token_type("at+jwt")
+        .build()
+        .unwrap();
+    Verifier::new(keys, policy)
+}
 
 pub fn hash(secret: &str) -> String {
     static SVC: OnceLock<String> = OnceLock::new();

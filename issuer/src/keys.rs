@@ -623,6 +623,49 @@ mod tests {
         assert!(err.contains("cannot sign"), "{err}");
     }
 
+    /// A public exponent that does not belong to `d` (e = 1 signs nothing, an even e has no
+    /// inverse, e = 3 is not this key's) is refused: the key published would not verify.
+    #[test]
+    fn an_rsa_jwk_whose_e_is_not_the_inverse_of_d_is_refused() {
+        let (private, _) = generate_rsa("r", RsaScheme::Rs256, 2048).unwrap();
+        for e in ["AQ", "Ag", "Aw", "AQAA"] {
+            let mut jwk = private.clone();
+            jwk["e"] = Value::String(e.into());
+            assert!(
+                SigningKey::from_private_jwk("r", "RS256", &jwk).is_err(),
+                "e = {e}"
+            );
+        }
+    }
+
+    /// The CRT members are recomputed from d, p and q, never used as given: wrong ones would
+    /// make wrong CRT signatures, and a wrong signature released leaks a prime (Boneh–DeMillo–
+    /// Lipton). Tokens from such a file verify.
+    #[test]
+    fn an_rsa_jwk_with_wrong_crt_members_still_signs_correctly() {
+        let (mut private, public) = generate_rsa("r", RsaScheme::Ps256, 2048).unwrap();
+        for name in ["dp", "dq", "qi"] {
+            private[name] = Value::String(b64(&[0x42; 128]));
+        }
+        let key = SigningKey::from_private_jwk("r", "PS256", &private).unwrap();
+        assert_eq!(key.public_jwk().unwrap(), public);
+        assert!(key.self_check().is_ok());
+    }
+
+    /// A P-256 scalar of 0 or at least the group order n is no private key (SEC 1 §3.2.1).
+    #[test]
+    fn a_p256_scalar_of_zero_or_not_below_the_order_is_refused() {
+        let order: [u8; 32] = [
+            0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2,
+            0xfc, 0x63, 0x25, 0x51,
+        ];
+        for scalar in [[0u8; 32], order, [0xff; 32]] {
+            let err = SigningKey::from_inline("e", "ES256", &b64(&scalar)).unwrap_err();
+            assert!(err.contains("zero or not below the group order"), "{err}");
+        }
+    }
+
     #[test]
     fn rsa_keys_are_only_read_from_files() {
         let err = SigningKey::from_inline("r", "RS256", "AQAB").unwrap_err();

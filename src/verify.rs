@@ -31,6 +31,9 @@ const MAX_SIGNATURE_B64_LEN: usize = (MAX_SIGNATURE_LEN * 4).div_ceil(3);
 pub struct Verifier {
     keys: KeySet,
     policy: Policy,
+    /// The last [`set_policy`](Verifier::set_policy) failed: no key is selected until one
+    /// succeeds, whatever keys are loaded meanwhile.
+    policy_failed: bool,
 }
 
 /// Empties a verifier whose policy was being set when it is dropped armed: on a setter's error,
@@ -45,6 +48,7 @@ impl Drop for FailClosed<'_> {
         if self.armed {
             self.verifier.policy.reset();
             self.verifier.keys.truncate(0);
+            self.verifier.policy_failed = true;
         }
     }
 }
@@ -59,7 +63,11 @@ struct Segments<'t> {
 impl Verifier {
     /// A verifier for `keys` under `policy`.
     pub fn new(keys: KeySet, policy: Policy) -> Self {
-        Verifier { keys, policy }
+        Verifier {
+            keys,
+            policy,
+            policy_failed: false,
+        }
     }
 
     /// A verifier with no keys and the default policy. It rejects every token (`unknown_key`:
@@ -69,6 +77,7 @@ impl Verifier {
         Verifier {
             keys: KeySet::new(),
             policy: Policy::DEFAULT,
+            policy_failed: false,
         }
     }
 
@@ -88,8 +97,9 @@ impl Verifier {
     ///
     /// On the first error a setter meets, or if `configure` panics, the policy goes back to the
     /// defaults and the verifier drops its keys, so it rejects every token: half a policy (say,
-    /// the issuer but not the audience) never guards anything. Load the keys again after fixing
-    /// the policy.
+    /// the issuer but not the audience) never guards anything. It stays so until a `set_policy`
+    /// succeeds: keys loaded meanwhile (a refresh on a timer) are not used under the defaults.
+    /// Load the keys again after fixing the policy.
     pub fn set_policy(
         &mut self,
         configure: impl FnOnce(&mut PolicyEditor<'_>),
@@ -103,6 +113,7 @@ impl Verifier {
         configure(&mut editor);
         let error = editor.error();
         guard.armed = error.is_some();
+        guard.verifier.policy_failed = false;
         error.map_or(Ok(()), Err)
     }
 
@@ -134,7 +145,12 @@ impl Verifier {
         scratch.registered = Registered::EMPTY;
         index_members(scratch, 0, header_len, Table::Header)?;
         let (algorithm, kid) = read_header(scratch)?;
-        let key = self.keys.select(algorithm, kid).ok_or(Error::UnknownKey)?;
+        let key = if self.policy_failed {
+            None
+        } else {
+            self.keys.select(algorithm, kid)
+        };
+        let key = key.ok_or(Error::UnknownKey)?;
         scratch.algorithm = algorithm as u8;
         // A signature too long for any algorithm was not decoded: it cannot verify.
         let signature = signature_len.map(|n| &scratch.signature[..n]);

@@ -204,4 +204,41 @@ fn a_policy_closure_that_panics_leaves_a_verifier_that_rejects_every_token() {
         verify(&verifier, &vector("rfc9068_eddsa_access_token")),
         Err(Error::UnknownKey)
     );
+    // Nor does a key refresh afterwards verify under the defaults.
+    let token = vector("rfc7515_a1_hs256");
+    verifier.load_jwks(&jwks(&token.jwks)).unwrap();
+    assert_eq!(verify(&verifier, &token), Err(Error::UnknownKey));
+}
+
+#[test]
+fn a_key_refresh_after_a_failed_policy_does_not_verify_under_the_defaults() {
+    // A gateway refreshes its keys on a timer, apart from its configuration. After a policy it
+    // could not set, the refresh must not revive the verifier under the defaults (no issuer,
+    // no scope): the intended issuer check below would reject this token.
+    let token = vector("rfc7515_a1_hs256");
+    let mut verifier = Verifier::empty();
+    verifier.load_jwks(&jwks(&token.jwks)).unwrap();
+    verifier
+        .set_policy(|p| {
+            p.issuer("https://not-joe.example");
+        })
+        .unwrap();
+    assert_eq!(verify(&verifier, &token), Err(Error::InvalidIssuer));
+
+    let err = verifier
+        .set_policy(|p| {
+            p.issuer("https://not-joe.example").leeway(MAX_LEEWAY + 1);
+        })
+        .unwrap_err();
+    assert_eq!(err, PolicyError::LeewayTooLarge);
+    verifier.load_jwks(&jwks(&token.jwks)).unwrap();
+    assert_eq!(verify(&verifier, &token), Err(Error::UnknownKey));
+
+    // A policy set successfully makes the loaded keys usable again.
+    verifier
+        .set_policy(|p| {
+            p.issuer("joe");
+        })
+        .unwrap();
+    assert_eq!(verify(&verifier, &token), Ok(()));
 }

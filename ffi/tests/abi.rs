@@ -195,3 +195,71 @@ fn the_jwks_report_names_each_skipped_key_and_why() {
         tollgate_keyset_free(keys);
     }
 }
+
+/// More skipped keys than the report has room for: every one is counted, the first
+/// `TOLLGATE_JWKS_REPORT_MAX_SKIPS` are named in document order, and nothing is written past
+/// the report, on success and on failure.
+#[test]
+fn a_report_names_the_first_skipped_keys_and_counts_the_rest() {
+    #[repr(C)]
+    struct Fenced {
+        report: std::mem::MaybeUninit<tollgate_jwks_report>,
+        fence: [u8; 64],
+    }
+    let unusable = vec![r#"{"kty":"EC"}"#; 20].join(",");
+    let usable = r#"{"kty":"oct","kid":"ok","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}"#;
+    let with_one = format!(r#"{{"keys":[{unusable},{usable}]}}"#);
+    let without = format!(r#"{{"keys":[{unusable}]}}"#);
+    let mut keys = std::ptr::null_mut();
+    // SAFETY: a fresh key set, live inputs and a writable report.
+    unsafe {
+        assert_eq!(tollgate_keyset_new(&mut keys), tollgate_status::Ok);
+        for (doc, status) in [
+            (&with_one, tollgate_status::Ok),
+            (&without, tollgate_status::JwksNoUsableKey),
+        ] {
+            let mut out = Fenced {
+                report: std::mem::MaybeUninit::uninit(),
+                fence: [0xa5; 64],
+            };
+            let rc =
+                tollgate_keyset_add_jwks(keys, doc.as_ptr(), doc.len(), out.report.as_mut_ptr());
+            assert_eq!(rc, status);
+            assert_eq!(out.fence, [0xa5; 64], "written past the report");
+            let report = out.report.assume_init();
+            assert_eq!(report.skipped, 20);
+            assert_eq!(
+                usize::from(report.skipped_listed),
+                TOLLGATE_JWKS_REPORT_MAX_SKIPS
+            );
+            for (i, s) in report.skipped_keys.iter().enumerate() {
+                assert_eq!(usize::from(s.key_index), i);
+                assert_eq!(s.reason, tollgate_status::JwksSkipMissingMember);
+            }
+        }
+        tollgate_keyset_free(keys);
+    }
+}
+
+/// A report placed over the JWKS text it describes is refused before anything is read or
+/// written: the text is read while the set changes and the report written after.
+#[test]
+fn a_report_inside_the_jwks_text_is_refused() {
+    let doc = br#"{"keys":[{"kty":"EC"},{"kty":"oct","kid":"ok","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#;
+    #[repr(C, align(8))]
+    struct Aligned([u8; 256]);
+    let mut text = Aligned([b' '; 256]);
+    text.0[..doc.len()].copy_from_slice(doc);
+    let before = text.0;
+    let mut keys = std::ptr::null_mut();
+    // SAFETY: a fresh key set; the report pointer is aligned and inside a live buffer.
+    unsafe {
+        assert_eq!(tollgate_keyset_new(&mut keys), tollgate_status::Ok);
+        let base = text.0.as_mut_ptr();
+        let rc = tollgate_keyset_add_jwks(keys, base, 256, base.cast::<tollgate_jwks_report>());
+        assert_eq!(rc, tollgate_status::InvalidArgument);
+        assert_eq!(text.0, before);
+        assert_eq!(tollgate_keyset_len(keys), 0);
+        tollgate_keyset_free(keys);
+    }
+}

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use crate::keys::SigningKey;
 use crate::secrets;
@@ -323,20 +324,24 @@ impl Config {
                             path.display()
                         ));
                     }
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        err(
-                            field("private_key_file"),
-                            format!("cannot read {}: {e}", path.display()),
-                        )
-                    })?;
-                    let jwk: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                    // The file's text and the parsed members hold the private key: wiped after.
+                    let text = std::fs::read_to_string(&path)
+                        .map(Zeroizing::new)
+                        .map_err(|e| {
+                            err(
+                                field("private_key_file"),
+                                format!("cannot read {}: {e}", path.display()),
+                            )
+                        })?;
+                    let mut jwk: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                         err(
                             field("private_key_file"),
                             format!("{} is not JSON: {e}", path.display()),
                         )
                     })?;
-                    SigningKey::from_private_jwk(&k.kid, &k.algorithm, &jwk)
-                        .map_err(|m| err(field("private_key_file"), m))?
+                    let key = SigningKey::from_private_jwk(&k.kid, &k.algorithm, &jwk);
+                    crate::keys::wipe_private_members(&mut jwk);
+                    key.map_err(|m| err(field("private_key_file"), m))?
                 }
                 (None, Some(inline)) => SigningKey::from_inline(&k.kid, &k.algorithm, inline)
                     .map_err(|m| err(field("private_key"), m))?,

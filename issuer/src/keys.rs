@@ -97,7 +97,15 @@ impl SigningKey {
     }
 
     pub fn sign(&self, signing_input: &[u8]) -> Vec<u8> {
-        match self {
+        self.try_sign(signing_input)
+            .expect("a key that passed its self-check signs")
+    }
+
+    /// Signs, or says why not: RSA's signer checks each signature against the public key before
+    /// releasing it (a CRT fault would otherwise leak a prime), so a key whose "primes"
+    /// multiply to `n` but are not prime fails here.
+    fn try_sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(match self {
             SigningKey::Ed25519 { key, .. } => key.sign(signing_input).to_bytes().to_vec(),
             SigningKey::Hs256 { secret, .. } => {
                 let mut mac =
@@ -117,9 +125,39 @@ impl SigningKey {
                     RsaScheme::Rs256 => key.sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest),
                     RsaScheme::Ps256 => key.sign(rsa::pss::Pss::<Sha256>::new(), &digest),
                 };
-                signed.expect("a validated RSA key signs a SHA-256 digest")
+                signed.map_err(|e| format!("the RSA key cannot sign ({e})"))?
             }
-        }
+        })
+    }
+
+    /// Signs a probe token and has the core verify it with the public JWK this key publishes,
+    /// as a gateway would: a key that would publish one thing and sign with another (components
+    /// that pass every algebraic check yet do not form a key), or that verifiers skip, is
+    /// refused when it is read rather than at the first token request.
+    fn self_check(&self) -> Result<(), String> {
+        let Some(public) = self.public_jwk() else {
+            return Ok(());
+        };
+        let jwks = json!({ "keys": [public] }).to_string();
+        let (keys, _) = tollgate::KeySet::from_jwks(jwks.as_bytes()).map_err(|e| {
+            format!("verifiers would not load the public key ({e}); refusing to sign with it")
+        })?;
+        let header = json!({ "alg": self.alg(), "kid": self.kid() }).to_string();
+        let input = format!("{}.{}", b64(header.as_bytes()), b64(br#"{"exp":1}"#));
+        let signature = self.try_sign(input.as_bytes())?;
+        let token = format!("{input}.{}", b64(&signature));
+        let verifier = tollgate::Verifier::new(keys, tollgate::Policy::default());
+        let mut scratch = Box::new(tollgate::Scratch::new());
+        verifier
+            .verify(token.as_bytes(), 0, &mut scratch)
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "its signatures do not verify with its public key ({}): the private members \
+                     do not form one key",
+                    e.name()
+                )
+            })
     }
 
     /// Whether `other` is the same key (same algorithm, same key material), whatever its kid.
@@ -183,6 +221,12 @@ impl SigningKey {
     /// algorithm than the configured one is refused: the key would be published under one and
     /// sign under the other.
     pub fn from_private_jwk(kid: &str, algorithm: &str, jwk: &Value) -> Result<Self, String> {
+        let key = Self::read_private_jwk(kid, algorithm, jwk)?;
+        key.self_check()?;
+        Ok(key)
+    }
+
+    fn read_private_jwk(kid: &str, algorithm: &str, jwk: &Value) -> Result<Self, String> {
         let member = |name: &str| {
             jwk.get(name)
                 .and_then(Value::as_str)
@@ -253,6 +297,12 @@ impl SigningKey {
     /// Reads a key from its inline base64url form: an Ed25519 seed, an HS256 secret, or a
     /// P-256 private scalar. RSA keys are too large to inline: they come from a JWK file.
     pub fn from_inline(kid: &str, algorithm: &str, encoded: &str) -> Result<Self, String> {
+        let key = Self::read_inline(kid, algorithm, encoded)?;
+        key.self_check()?;
+        Ok(key)
+    }
+
+    fn read_inline(kid: &str, algorithm: &str, encoded: &str) -> Result<Self, String> {
         match algorithm {
             "EdDSA" => Ok(SigningKey::Ed25519 {
                 kid: kid.into(),
@@ -544,6 +594,76 @@ mod tests {
         let (other, _) = generate_rsa("o", RsaScheme::Rs256, 2048).unwrap();
         private["p"] = other["p"].clone();
         assert!(SigningKey::from_private_jwk("r", "RS256", &private).is_err());
+    }
+
+    /// A JWK whose "prime" p is composite passes every algebraic check of the `rsa` crate
+    /// (p·q = n, d·e ≡ 1 mod p−1 and q−1), but its CRT signatures are wrong: the signer's own
+    /// check (RSASP1 then RSAVP1) refuses to release them. Refused when the key is read, not
+    /// at the first token request.
+    #[test]
+    fn an_rsa_jwk_with_a_composite_prime_is_refused_when_read() {
+        let b = |v: &BoxedUint| b64(&v.to_be_bytes_trimmed_vartime());
+        let composite = PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap();
+        let key = loop {
+            let prime_source = PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+            let q = prime_source.primes()[0].as_ref().clone();
+            let Ok(key) = PrivateKey::from_p_q(composite.n().as_ref().clone(), q, 65537u64.into())
+            else {
+                continue;
+            };
+            if key.n().bit_width_vartime() == 2048 {
+                break key;
+            }
+        };
+        let jwk = json!({
+            "kty": "RSA", "n": b(key.n()), "e": b(key.e()), "d": b(key.d()),
+            "p": b(key.primes()[0].as_ref()), "q": b(key.primes()[1].as_ref()),
+        });
+        let err = SigningKey::from_private_jwk("r", "RS256", &jwk).unwrap_err();
+        assert!(err.contains("cannot sign"), "{err}");
+    }
+
+    /// A public exponent that does not belong to `d` (e = 1 signs nothing, an even e has no
+    /// inverse, e = 3 is not this key's) is refused: the key published would not verify.
+    #[test]
+    fn an_rsa_jwk_whose_e_is_not_the_inverse_of_d_is_refused() {
+        let (private, _) = generate_rsa("r", RsaScheme::Rs256, 2048).unwrap();
+        for e in ["AQ", "Ag", "Aw", "AQAA"] {
+            let mut jwk = private.clone();
+            jwk["e"] = Value::String(e.into());
+            assert!(
+                SigningKey::from_private_jwk("r", "RS256", &jwk).is_err(),
+                "e = {e}"
+            );
+        }
+    }
+
+    /// The CRT members are recomputed from d, p and q, never used as given: wrong ones would
+    /// make wrong CRT signatures, and a wrong signature released leaks a prime (Boneh–DeMillo–
+    /// Lipton). Tokens from such a file verify.
+    #[test]
+    fn an_rsa_jwk_with_wrong_crt_members_still_signs_correctly() {
+        let (mut private, public) = generate_rsa("r", RsaScheme::Ps256, 2048).unwrap();
+        for name in ["dp", "dq", "qi"] {
+            private[name] = Value::String(b64(&[0x42; 128]));
+        }
+        let key = SigningKey::from_private_jwk("r", "PS256", &private).unwrap();
+        assert_eq!(key.public_jwk().unwrap(), public);
+        assert!(key.self_check().is_ok());
+    }
+
+    /// A P-256 scalar of 0 or at least the group order n is no private key (SEC 1 §3.2.1).
+    #[test]
+    fn a_p256_scalar_of_zero_or_not_below_the_order_is_refused() {
+        let order: [u8; 32] = [
+            0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2,
+            0xfc, 0x63, 0x25, 0x51,
+        ];
+        for scalar in [[0u8; 32], order, [0xff; 32]] {
+            let err = SigningKey::from_inline("e", "ES256", &b64(&scalar)).unwrap_err();
+            assert!(err.contains("zero or not below the group order"), "{err}");
+        }
     }
 
     #[test]

@@ -263,38 +263,9 @@ fn keygen(
         Algorithm::Rs256 => rsa(keys::RsaScheme::Rs256)?,
         Algorithm::Ps256 => rsa(keys::RsaScheme::Ps256)?,
     };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(out).map_err(|e| {
-        usage(format!(
-            "tollgate keygen: cannot create {}: {e}",
-            out.display()
-        ))
-    })?;
-    // The mode applies only to a new file: one overwritten with --force is narrowed too.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .map_err(|e| {
-            usage(format!(
-                "tollgate keygen: cannot restrict {}: {e}",
-                out.display()
-            ))
-        })?;
     let text = zeroize::Zeroizing::new(serde_json::to_string_pretty(&private).expect("JSON"));
     keys::wipe_private_members(&mut private);
-    writeln!(file, "{}", *text).map_err(|e| {
-        usage(format!(
-            "tollgate keygen: cannot write {}: {e}",
-            out.display()
-        ))
-    })?;
+    write_private_file(out, &text, force)?;
     if let Some(public) = public {
         println!("{public}");
     }
@@ -303,6 +274,54 @@ fn keygen(
         out.display()
     );
     Ok(())
+}
+
+/// Writes a private key to a new file of mode 0600. With `force`, an existing `out` is replaced
+/// by renaming a new file over it: a symlink there is replaced, not followed (a planted link
+/// must not redirect the key onto another file), and the old file's readers keep the old text.
+fn write_private_file(out: &Path, text: &str, force: bool) -> Result<(), Failure> {
+    let failed = |what: &str, e: std::io::Error| {
+        usage(format!(
+            "tollgate keygen: cannot {what} {}: {e}",
+            out.display()
+        ))
+    };
+    let create = |path: &Path| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(path)
+    };
+    let write = |mut file: std::fs::File| {
+        writeln!(file, "{text}")?;
+        file.sync_all()
+    };
+    if !force {
+        let file = create(out).map_err(|e| failed("create", e))?;
+        return write(file).map_err(|e| failed("write", e));
+    }
+    let name = out.file_name().ok_or_else(|| {
+        usage(format!(
+            "tollgate keygen: {} does not name a file",
+            out.display()
+        ))
+    })?;
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(format!(
+        ".{}.tmp",
+        Base64UrlUnpadded::encode_string(&keys::random::<9>())
+    ));
+    let temporary = out.with_file_name(temporary_name);
+    let file = create(&temporary).map_err(|e| failed("create a file beside", e))?;
+    let result = write(file)
+        .map_err(|e| failed("write", e))
+        .and_then(|()| std::fs::rename(&temporary, out).map_err(|e| failed("replace", e)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
 }
 
 fn hash_secret(secret: Option<String>, generate: bool) -> Result<(), Failure> {

@@ -527,6 +527,41 @@ fn keygen_writes_a_private_file_and_prints_the_public_key() {
     );
 }
 
+/// `--force` in a directory others can write (say /tmp): a symlink planted at the output path
+/// is replaced, never followed, so the private key does not land in (and clobber, and chmod)
+/// the file it points to (CWE-59).
+#[cfg(unix)]
+#[test]
+fn keygen_force_replaces_a_symlink_instead_of_writing_through_it() {
+    let dir = temp_dir("keygen-symlink");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let link = dir.join("k.jwk");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let forced = tollgate(
+        &[
+            "keygen",
+            "--kid",
+            "k1",
+            "--out",
+            link.to_str().unwrap(),
+            "--force",
+        ],
+        None,
+    );
+    assert!(forced.status.success(), "{}", text(&forced.stderr));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let written = std::fs::symlink_metadata(&link).unwrap();
+    assert!(written.file_type().is_file(), "the link itself is replaced");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(written.permissions().mode() & 0o777, 0o600);
+    let private: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&link).unwrap()).unwrap();
+    assert!(private["d"].is_string());
+    let leftovers = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(leftovers, 2, "no temporary file is left behind");
+}
+
 #[test]
 fn hash_secret_reads_standard_input_and_makes_argon2id() {
     let out = tollgate(&["hash-secret"], Some("my-secret\n"));

@@ -8,13 +8,11 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
-use common::core_verifier;
+use common::{ISSUER, SECRET, core_verifier};
 use serde_json::{Value, json};
 use tollgate::Scratch;
 use tollgate_issuer::{Config, Issuer, Running, secrets, serve};
 
-const ISSUER: &str = "https://issuer.test";
-const SECRET: &str = "s3cret-for-tests";
 const ODD_ID: &str = "svc:with spaces";
 const ODD_SECRET: &str = "p@ss:w%rd+plus";
 

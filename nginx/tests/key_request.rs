@@ -705,18 +705,25 @@ fn clients_leaving_mid_fetch_buy_at_most_one_fetch_a_second() {
     );
 }
 
+/// An origin that answers each fetch after `delay` with the key set held in the returned
+/// cell (r1 at first), which a test swaps to rotate the provider's keys.
+fn slow_origin(delay: Duration) -> (Scripted, Arc<std::sync::Mutex<String>>) {
+    let jwks = Arc::new(std::sync::Mutex::new(rotating_jwks(&["r1"])));
+    let served = jwks.clone();
+    let origin = Scripted::start(move |c, _| {
+        let body = served.lock().unwrap().clone();
+        answer_after(c, delay, &body)
+    });
+    (origin, jwks)
+}
+
 #[test]
 fn a_client_leaving_mid_refresh_does_not_hold_back_the_next_one() {
     // A client that leaves during a refresh is not the identity provider failing: counted as a
     // failure, every such client would double the back-off (up to 5 minutes), and a few requests
     // would keep a retired key in use for as long.
     let backend = Backend::start();
-    let jwks = Arc::new(std::sync::Mutex::new(rotating_jwks(&["r1"])));
-    let served = jwks.clone();
-    let origin = Scripted::start(move |c, _| {
-        let body = served.lock().unwrap().clone();
-        answer_after(c, Duration::from_millis(400), &body)
-    });
+    let (origin, jwks) = slow_origin(Duration::from_millis(400));
     let Some(gw) = gateway_on(
         "kr-leave-backoff",
         &origin.url(),
@@ -930,12 +937,7 @@ fn a_verdict_made_before_a_refresh_is_made_again_under_the_new_keys() {
     // while the provider drops a compromised key, must be checked again under the new set —
     // even if the new verifier were allocated where the old one was.
     let backend = Backend::start();
-    let jwks = Arc::new(std::sync::Mutex::new(rotating_jwks(&["r1"])));
-    let served = jwks.clone();
-    let origin = Scripted::start(move |c, _| {
-        let body = served.lock().unwrap().clone();
-        answer_after(c, Duration::from_millis(100), &body)
-    });
+    let (origin, jwks) = slow_origin(Duration::from_millis(100));
     let Some((module, nginx)) = nginx_and_module() else {
         return;
     };

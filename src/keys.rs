@@ -52,9 +52,26 @@ impl Key {
 /// A fixed-capacity set of verification keys, each bound to one algorithm.
 ///
 /// HS256 secrets are zeroized when the set is dropped.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct KeySet {
     keys: heapless::Vec<Key, MAX_KEYS>,
+}
+
+impl Clone for KeySet {
+    fn clone(&self) -> Self {
+        KeySet {
+            keys: self.keys.clone(),
+        }
+    }
+
+    /// Key by key, in place: the derived `clone_from` would build a whole set on the stack.
+    fn clone_from(&mut self, source: &Self) {
+        self.keys.clear();
+        for key in &source.keys {
+            // Cannot fail: both sets hold at most MAX_KEYS.
+            let _ = self.keys.push(key.clone());
+        }
+    }
 }
 
 impl fmt::Debug for KeySet {

@@ -24,9 +24,11 @@ const MAX_SIGNATURE_B64_LEN: usize = (MAX_SIGNATURE_LEN * 4).div_ceil(3);
 ///
 /// Two ways to build one: [`Verifier::new`] from a [`KeySet`] and a [`Policy`] built
 /// elsewhere, or in place, where it will live (a `static`, a caller's buffer), with
-/// [`Verifier::empty`], [`load_jwks`](Verifier::load_jwks) and
-/// [`set_policy`](Verifier::set_policy): nothing key-set- or policy-sized is then moved through
-/// the stack, which is what a microcontroller needs (`README.md`, "On a microcontroller").
+/// [`Verifier::empty`], then [`load_jwks`](Verifier::load_jwks) and
+/// [`set_policy`](Verifier::set_policy) (nothing key-set- or policy-sized then crosses the
+/// stack), or with [`assign`](Verifier::assign) from a key set and a policy built elsewhere
+/// (one policy-sized copy does): what a microcontroller needs (`README.md`, "On a
+/// microcontroller").
 #[derive(Clone, Debug)]
 pub struct Verifier {
     keys: KeySet,
@@ -79,6 +81,15 @@ impl Verifier {
             policy: Policy::DEFAULT,
             policy_failed: false,
         }
+    }
+
+    /// Makes this verifier one for copies of `keys` under `policy`, in place: the keys are
+    /// copied one by one, where `*self = Verifier::new(keys.clone(), policy.clone())` would move
+    /// whole key sets through the stack. What a C caller's buffer needs (`tollgate_verifier_init`).
+    pub fn assign(&mut self, keys: &KeySet, policy: &Policy) {
+        self.keys.clone_from(keys);
+        self.policy.clone_from(policy);
+        self.policy_failed = false;
     }
 
     /// Replaces the keys, in place, with the usable keys of a JWKS document: the keys held

@@ -7,7 +7,7 @@ mod support;
 
 use support::*;
 use tollgate::{
-    Error, JwksErrorKind, MAX_LEEWAY, Policy, PolicyEditor, PolicyError, Scratch, Verifier,
+    Error, JwksErrorKind, KeySet, MAX_LEEWAY, Policy, PolicyEditor, PolicyError, Scratch, Verifier,
 };
 
 /// Applies a vectors policy column (see `support::policy_from`) through the editor.
@@ -32,6 +32,10 @@ fn edit_policy(spec: &str, p: &mut PolicyEditor<'_>) {
 
 fn jwks(name: &str) -> Vec<u8> {
     std::fs::read(vectors_dir().join(name)).unwrap()
+}
+
+fn key_set(name: &str) -> KeySet {
+    KeySet::from_jwks(&jwks(name)).unwrap().0
 }
 
 fn vector(name: &str) -> Vector {
@@ -240,5 +244,52 @@ fn a_key_refresh_after_a_failed_policy_does_not_verify_under_the_defaults() {
             p.issuer("joe");
         })
         .unwrap();
+    assert_eq!(verify(&verifier, &token), Ok(()));
+}
+
+#[test]
+fn assigning_a_key_set_and_policy_gives_the_verdicts_of_a_verifier_built_from_them() {
+    // What `tollgate_verifier_init` does in a C caller's buffer.
+    let mut failures = Vec::new();
+    for file in ["tokens.tsv", "independent.tsv"] {
+        for v in load_vectors(file) {
+            let keys = key_set(&v.jwks);
+            let policy = policy_from(&v.policy);
+            let mut assigned = Verifier::empty();
+            assigned.assign(&keys, &policy);
+            let built = Verifier::new(keys, policy);
+            assert_eq!(assigned.policy(), built.policy(), "{}", v.name);
+            if verify(&assigned, &v) != verify(&built, &v) {
+                failures.push(v.name.clone());
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn assigning_replaces_the_keys_rather_than_merging_them() {
+    let mut verifier = standard();
+    verifier.assign(&key_set("single_ed.jwks"), &policy_from(STANDARD_POLICY));
+    assert_eq!(verifier.keys().len(), key_set("single_ed.jwks").len());
+    assert_eq!(
+        verify(&verifier, &vector("rfc9068_hs256_access_token")),
+        Err(Error::UnknownKey)
+    );
+}
+
+#[test]
+fn assigning_a_built_policy_ends_the_fail_closed_state_of_a_failed_one() {
+    // The assigned policy was built whole (`Policy::builder().build()` refuses half a policy),
+    // so the verifier is fully defined again.
+    let mut verifier = standard();
+    verifier
+        .set_policy(|p| {
+            p.leeway(MAX_LEEWAY + 1);
+        })
+        .unwrap_err();
+    let token = vector("rfc9068_eddsa_access_token");
+    assert_eq!(verify(&verifier, &token), Err(Error::UnknownKey));
+    verifier.assign(&key_set("test.jwks"), &policy_from(STANDARD_POLICY));
     assert_eq!(verify(&verifier, &token), Ok(()));
 }

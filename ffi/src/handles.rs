@@ -195,12 +195,14 @@ impl Handle for tollgate_verifier {
     }
 }
 
-/// Builds a handle on the heap; `inputs` are the handles `make` reads, which `out` must not
-/// overlap.
+/// Builds a handle on the heap: `make` checks the inputs and gives its first value, cheap to
+/// move; `fill` completes it where it lives (so nothing large crosses the stack). `inputs` are
+/// the handles `make` and `fill` read, which `out` must not overlap.
 fn new_handle<T>(
     out: *mut *mut T,
     inputs: &[Region],
     make: impl FnOnce(Home) -> Result<T, tollgate_status>,
+    fill: impl FnOnce(&mut T),
 ) -> tollgate_status {
     guard(|| {
         if out.is_null() {
@@ -208,19 +210,22 @@ fn new_handle<T>(
         }
         clear_of(out_region(out), inputs)?;
         let handle = heap(make(Home::Heap)?)?;
+        // SAFETY: `heap` just wrote a live handle there, which nothing else refers to yet.
+        fill(unsafe { &mut *handle });
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { write_out(out, handle) }
     })
 }
 
-/// Builds a handle in caller memory, which neither `out` nor the `inputs` `make` reads may
-/// overlap: writing the handle would change them, or `*out` the handle.
+/// Builds a handle in caller memory, as `new_handle` does on the heap. Neither `out` nor the
+/// `inputs` may overlap it: writing the handle would change them, or `*out` the handle.
 fn init_handle<T: Handle>(
     mem: *mut c_void,
     mem_len: usize,
     out: *mut *mut T,
     inputs: &[Region],
     make: impl FnOnce(Home) -> Result<T, tollgate_status>,
+    fill: impl FnOnce(&mut T),
 ) -> tollgate_status {
     guard(|| {
         if out.is_null() {
@@ -233,6 +238,9 @@ fn init_handle<T: Handle>(
         clear_of(home, inputs)?;
         clear_of(out_region(out), inputs)?;
         let handle = in_caller_memory(mem, mem_len, make(Home::Caller)?)?;
+        // SAFETY: `in_caller_memory` just wrote a live handle there; the caller handed the
+        // memory over and the overlap checks above keep it apart from every input.
+        fill(unsafe { &mut *handle });
         // SAFETY: checked non-NULL above; the caller provides a writable pointer slot.
         unsafe { write_out(out, handle) }
     })
@@ -264,7 +272,7 @@ fn default_policy(home: Home) -> Result<tollgate_policy, tollgate_status> {
 /// Creates an empty key set on the heap. Free it with `tollgate_keyset_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tollgate_keyset_new(out: *mut *mut tollgate_keyset) -> tollgate_status {
-    new_handle(out, &[], empty_keyset)
+    new_handle(out, &[], empty_keyset, |_| ())
 }
 
 /// Creates an empty key set in caller memory `mem` of `mem_len` bytes (at least
@@ -277,7 +285,7 @@ pub unsafe extern "C" fn tollgate_keyset_init(
     mem_len: usize,
     out: *mut *mut tollgate_keyset,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, &[], empty_keyset)
+    init_handle(mem, mem_len, out, &[], empty_keyset, |_| ())
 }
 
 /// Releases a key set from `tollgate_keyset_new` or `tollgate_keyset_init`: wipes HS256 secrets,
@@ -291,7 +299,7 @@ pub unsafe extern "C" fn tollgate_keyset_free(keys: *mut tollgate_keyset) {
 /// accepted. Free it with `tollgate_policy_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tollgate_policy_new(out: *mut *mut tollgate_policy) -> tollgate_status {
-    new_handle(out, &[], default_policy)
+    new_handle(out, &[], default_policy, |_| ())
 }
 
 /// Creates a default policy in caller memory `mem` of `mem_len` bytes (at least
@@ -302,7 +310,7 @@ pub unsafe extern "C" fn tollgate_policy_init(
     mem_len: usize,
     out: *mut *mut tollgate_policy,
 ) -> tollgate_status {
-    init_handle(mem, mem_len, out, &[], default_policy)
+    init_handle(mem, mem_len, out, &[], default_policy, |_| ())
 }
 
 /// Releases a policy from `tollgate_policy_new` or `tollgate_policy_init`. NULL is ignored.
@@ -469,20 +477,36 @@ pub unsafe extern "C" fn tollgate_policy_set_require_exp(
     guard(|| change_policy(policy, |b| Ok(b.require_exp(required))))
 }
 
-fn build_verifier(
+/// An empty verifier, once `keys` (not empty) and `policy` are checked; `fill_verifier` then
+/// copies them in where the verifier lives. Built by value, a verifier with its copies crossed
+/// the stack several times over (105 KiB on x86-64), too much for a small thread.
+fn empty_verifier(
     keys: *const tollgate_keyset,
     policy: *const tollgate_policy,
     home: Home,
 ) -> Result<tollgate_verifier, tollgate_status> {
     // SAFETY: the caller passes live handles that nothing mutates during the call.
-    let (keys, policy) = unsafe { (arg(keys)?, arg(policy)?) };
+    let (keys, _) = unsafe { (arg(keys)?, arg(policy)?) };
     if keys.keys.is_empty() {
         return Err(tollgate_status::JwksNoUsableKey);
     }
     Ok(tollgate_verifier {
-        verifier: Verifier::new(keys.keys.clone(), policy.policy.clone()),
+        verifier: Verifier::empty(),
         home,
     })
+}
+
+fn fill_verifier(
+    keys: *const tollgate_keyset,
+    policy: *const tollgate_policy,
+) -> impl FnOnce(&mut tollgate_verifier) {
+    move |placed| {
+        // SAFETY: as in `empty_verifier`, which found both non-NULL (were either NULL, the
+        // verifier would stay empty and reject every token).
+        if let (Ok(keys), Ok(policy)) = unsafe { (arg(keys), arg(policy)) } {
+            placed.verifier.assign(&keys.keys, &policy.policy);
+        }
+    }
 }
 
 /// Builds a verifier on the heap from copies of `keys` and `policy` (which stay the caller's to
@@ -495,7 +519,12 @@ pub unsafe extern "C" fn tollgate_verifier_new(
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
     let inputs = [raw_region(keys), raw_region(policy)];
-    new_handle(out, &inputs, |home| build_verifier(keys, policy, home))
+    new_handle(
+        out,
+        &inputs,
+        |home| empty_verifier(keys, policy, home),
+        fill_verifier(keys, policy),
+    )
 }
 
 /// Builds a verifier in caller memory `mem` of `mem_len` bytes (at least
@@ -511,9 +540,14 @@ pub unsafe extern "C" fn tollgate_verifier_init(
     out: *mut *mut tollgate_verifier,
 ) -> tollgate_status {
     let inputs = [raw_region(keys), raw_region(policy)];
-    init_handle(mem, mem_len, out, &inputs, |home| {
-        build_verifier(keys, policy, home)
-    })
+    init_handle(
+        mem,
+        mem_len,
+        out,
+        &inputs,
+        |home| empty_verifier(keys, policy, home),
+        fill_verifier(keys, policy),
+    )
 }
 
 /// Releases a verifier from `tollgate_verifier_new` or `tollgate_verifier_init`; no thread may

@@ -28,6 +28,49 @@ pub struct SkippedKey {
     pub reason: SkipReason,
 }
 
+impl SkippedKey {
+    /// The skipped key's `kid` as written in `jwks`, the document the report is about (see
+    /// [`jwk_kid`]).
+    pub fn kid<'d>(&self, jwks: &'d [u8]) -> Option<&'d [u8]> {
+        jwk_kid(jwks, self.key_index)
+    }
+}
+
+/// The `kid` of `keys[key_index]` in a JWKS document, as written: the JSON text between the
+/// quotes with its escapes (`\u0007` stays six characters), so any bytes a JSON string may
+/// hold, non-ASCII UTF-8 included. `None` when there is no such key, the key has no string
+/// `kid` or its members cannot be read. For naming skipped keys in logs: the report keeps
+/// indexes, not copies, so it stays small; the document is read again only when asked.
+pub fn jwk_kid(jwks: &[u8], key_index: u16) -> Option<&[u8]> {
+    let mut keys_array = None;
+    json::object_members(jwks, |name, value| {
+        if json_name_is(jwks, name, b"keys") {
+            keys_array = Some(value);
+        }
+        Ok::<(), JsonError>(())
+    })
+    .ok()?;
+    let keys_array = keys_array.filter(|v| v.kind == Kind::Array)?;
+    let raw = &jwks[keys_array.start..keys_array.end];
+    let (mut index, mut found) = (0u16, None);
+    json::nested_elements(raw, 2, |entry| {
+        if index == key_index && entry.kind == Kind::Object {
+            found = Some(entry);
+        }
+        index = index.saturating_add(1);
+        Ok::<(), JsonError>(())
+    })
+    .ok()?;
+    let entry = found?;
+    let jwk = &raw[entry.start..entry.end];
+    let kid = JwkMembers::read(jwk)
+        .ok()?
+        .kid
+        .filter(|v| v.kind == Kind::String)?;
+    let (start, end) = kid.inner();
+    Some(&jwk[start..end])
+}
+
 /// What a JWKS load did besides the keys it kept.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LoadReport {

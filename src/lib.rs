@@ -58,7 +58,7 @@ pub use cache::{Cache, CacheSlot, MAX_CACHED_TOKEN_LEN};
 pub use claims::{Claim, Claims};
 pub use error::{Error, ErrorCode, JwksError, JwksErrorKind, PolicyError, SkipReason};
 pub use json::{Kind, MAX_DEPTH};
-pub use jwks::{LoadReport, MAX_REPORTED_SKIPS, SkippedKey};
+pub use jwks::{LoadReport, MAX_REPORTED_SKIPS, SkippedKey, jwk_kid};
 pub use keys::{KeySet, MAX_KEYS, MAX_KID_LEN};
 pub use policy::{
     MAX_LEEWAY, MAX_POLICY_AUDIENCES, MAX_POLICY_NAME_LEN, MAX_POLICY_NAMES, MAX_POLICY_VALUE_LEN,

@@ -312,6 +312,51 @@ fn the_report_names_the_first_skipped_keys_and_counts_them_all() {
 }
 
 #[test]
+fn a_skipped_key_is_named_by_its_kid_as_written_in_the_document() {
+    // Operators look for a key by its kid: the report says where each skipped key's kid is,
+    // escapes as written, and nothing for a key without a string kid.
+    let doc = format!(
+        r#"{{ "keys" : [ {{"kid":"enc-1","kty":"RSA","use":"enc"}}, {{"kty":"XYZ"}},
+            {{"kty":"XYZ","kid":"bell\u0007"}}, {{"kty":"XYZ","kid":7}}, "not a key",
+            {{"kty":"OKP","crv":"Ed25519","x":"{}"}} ] }}"#,
+        ed1_x()
+    );
+    let (_, report) = load(&doc).unwrap();
+    let kids: Vec<Option<&[u8]>> = report
+        .skipped_keys()
+        .map(|s| s.kid(doc.as_bytes()))
+        .collect();
+    assert_eq!(
+        kids,
+        [
+            Some(&b"enc-1"[..]),
+            None,
+            Some(&br"bell\u0007"[..]),
+            None,
+            None
+        ]
+    );
+}
+
+#[test]
+fn jwk_kid_reads_any_key_by_index_and_nothing_past_the_last() {
+    let doc = br#"{"other":{"keys":[{"kid":"decoy"}]},"keys":[{"kid":"a"},{"kty":"XYZ"},[],{"kid":"d"}]}"#;
+    let kids: Vec<Option<&[u8]>> = (0..5).map(|i| tollgate::jwk_kid(doc, i)).collect();
+    assert_eq!(kids, [Some(&b"a"[..]), None, None, Some(&b"d"[..]), None]);
+    assert_eq!(tollgate::jwk_kid(b"not json", 0), None);
+    assert_eq!(tollgate::jwk_kid(br#"{"keys":{"kid":"a"}}"#, 0), None);
+}
+
+#[test]
+fn a_skipped_keys_kid_is_not_read_from_another_document() {
+    let doc = br#"{"keys":[{"kty":"XYZ","kid":"a-rather-long-key-id"}]}"#;
+    let err = KeySet::from_jwks(doc).unwrap_err();
+    let skipped = err.report.skipped_keys().next().unwrap();
+    assert_eq!(skipped.kid(doc), Some(&b"a-rather-long-key-id"[..]));
+    assert_eq!(skipped.kid(br#"{"keys":[]}"#), None);
+}
+
+#[test]
 fn ec_keys_without_alg_are_bound_by_their_curve() {
     // RFC 7518 3.4: P-256 goes with ES256, P-384 with ES384.
     let doc = format!(

@@ -648,6 +648,20 @@ enum tollgate_status tollgate_keyset_add_jwks(struct tollgate_keyset *keys,
                                               struct tollgate_jwks_report *report);
 
 /**
+ * The `kid` of `keys[key_index]` in the JWKS text `jwks`, as written there: `*kid` points into
+ * `jwks` at the JSON text between the quotes, escapes as they are (so any bytes a JSON string
+ * holds: check them before a log line takes them). For naming the skipped keys of a
+ * `tollgate_jwks_report` (pass the text that was loaded). `TOLLGATE_STATUS_NOT_FOUND` when
+ * there is no such key or it has no string `kid`; nothing is written then. The
+ * out-parameters may not overlap `jwks` or each other.
+ */
+enum tollgate_status tollgate_jwks_kid(const uint8_t *jwks,
+                                       size_t jwks_len,
+                                       uint16_t key_index,
+                                       const uint8_t **kid,
+                                       size_t *kid_len);
+
+/**
  * The number of keys in `keys` (0 for NULL).
  */
 size_t tollgate_keyset_len(const struct tollgate_keyset *keys);

@@ -358,6 +358,36 @@ pub unsafe extern "C" fn tollgate_keyset_add_jwks(
     })
 }
 
+/// The `kid` of `keys[key_index]` in the JWKS text `jwks`, as written there: `*kid` points into
+/// `jwks` at the JSON text between the quotes, escapes as they are (so any bytes a JSON string
+/// holds: check them before a log line takes them). For naming the skipped keys of a
+/// `tollgate_jwks_report` (pass the text that was loaded). `TOLLGATE_STATUS_NOT_FOUND` when
+/// there is no such key or it has no string `kid`; nothing is written then. The
+/// out-parameters may not overlap `jwks` or each other.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tollgate_jwks_kid(
+    jwks: *const u8,
+    jwks_len: usize,
+    key_index: u16,
+    kid: *mut *const u8,
+    kid_len: *mut usize,
+) -> tollgate_status {
+    guard(|| {
+        if kid.is_null() || kid_len.is_null() {
+            return Err(tollgate_status::NullArgument);
+        }
+        apart(&[(jwks, jwks_len), out_region(kid), out_region(kid_len)])?;
+        // SAFETY: the caller passes `jwks_len` readable bytes.
+        let text = unsafe { crate::boundary::bytes(jwks, jwks_len) }?;
+        let found = tollgate::jwk_kid(text, key_index).ok_or(tollgate_status::NotFound)?;
+        // SAFETY: both checked non-NULL; the caller provides writable slots.
+        unsafe {
+            write_out(kid, found.as_ptr())?;
+            write_out(kid_len, found.len())
+        }
+    })
+}
+
 /// The number of keys in `keys` (0 for NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tollgate_keyset_len(keys: *const tollgate_keyset) -> usize {

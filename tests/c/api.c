@@ -204,7 +204,7 @@ static void scratch_fresh_from_malloc_is_fine(tollgate_verifier *v) {
 static void jwks_errors_are_reported_and_leave_the_set_unchanged(void) {
     tollgate_keyset *keys = load_keys(dir, "test.jwks");
     CHECK(tollgate_keyset_len(keys) == 9); /* test.jwks: 2 EdDSA, 1 HS256, 6 RSA */
-    const char *bad = "{\"keys\":[{\"kty\":\"RSA\"},{\"kty\":\"oct\",\"alg\":\"EdDSA\",\"k\":\"AAAA\"}]}";
+    const char *bad = "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"rsa-9\"},{\"kty\":\"oct\",\"alg\":\"EdDSA\",\"k\":\"AAAA\"}]}";
     tollgate_jwks_report report;
     CHECK_STATUS(tollgate_keyset_add_jwks(keys, STR(bad), &report), TOLLGATE_STATUS_JWKS_ALGORITHM_MISMATCH);
     CHECK(report.error_key_index == 1);
@@ -212,6 +212,17 @@ static void jwks_errors_are_reported_and_leave_the_set_unchanged(void) {
     CHECK(report.skipped == 1 && report.skipped_listed == 1);
     CHECK(report.skipped_keys[0].key_index == 0);
     CHECK(report.skipped_keys[0].reason == TOLLGATE_STATUS_JWKS_SKIP_MISSING_MEMBER);
+    /* ...and its kid can be read back from the text that was loaded, for a log line. */
+    const uint8_t *kid = NULL;
+    size_t kid_len = 0;
+    CHECK_STATUS(tollgate_jwks_kid(STR(bad), report.skipped_keys[0].key_index, &kid, &kid_len), TOLLGATE_STATUS_OK);
+    CHECK(kid == (const uint8_t *)strstr(bad, "rsa-9") && slice_is(kid, kid_len, "rsa-9"));
+    CHECK_STATUS(tollgate_jwks_kid(STR(bad), 1, &kid, &kid_len), TOLLGATE_STATUS_NOT_FOUND); /* no kid */
+    CHECK_STATUS(tollgate_jwks_kid(STR(bad), 2, &kid, &kid_len), TOLLGATE_STATUS_NOT_FOUND); /* no key */
+    CHECK_STATUS(tollgate_jwks_kid(STR("not json"), 0, &kid, &kid_len), TOLLGATE_STATUS_NOT_FOUND);
+    CHECK_STATUS(tollgate_jwks_kid(NULL, 0, 0, &kid, &kid_len), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(tollgate_jwks_kid(STR(bad), 0, NULL, &kid_len), TOLLGATE_STATUS_NULL_ARGUMENT);
+    CHECK(kid == (const uint8_t *)strstr(bad, "rsa-9") && kid_len == 5); /* nothing written on failure */
     CHECK(tollgate_keyset_len(keys) == 9); /* test.jwks: 2 EdDSA, 1 HS256, 6 RSA */
     CHECK_STATUS(tollgate_keyset_add_jwks(keys, STR("not json"), &report), TOLLGATE_STATUS_JWKS_JSON);
     CHECK(report.error_key_index == -1);

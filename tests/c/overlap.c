@@ -144,6 +144,14 @@ static void out_parameters_of_one_call_do_not_overlap(void) {
     CHECK_STATUS(tollgate_claims_text(c, STR("scope"), (uint8_t *)out, sizeof out, (size_t *)&out[2]),
                  TOLLGATE_STATUS_INVALID_ARGUMENT);
     CHECK(all_zero(out, sizeof out));
+    /* A kid's out-parameters inside the JWKS text they point into, or on each other. */
+    char jwks[] = "{\"keys\":[{\"kid\":\"k\"}]}                ";
+    CHECK_STATUS(tollgate_jwks_kid((const uint8_t *)jwks, sizeof jwks, 0, (const uint8_t **)(void *)(jwks + 24), (size_t *)out),
+                 TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(tollgate_jwks_kid((const uint8_t *)jwks, sizeof jwks, 0, (const uint8_t **)out, (size_t *)out),
+                 TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK(all_zero(out, sizeof out));
+    CHECK(strncmp(jwks + 24, "        ", 8) == 0);
     /* Side by side is fine. */
     const uint8_t *p;
     size_t n;

@@ -424,6 +424,7 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
     ngx_int_t rc)
 {
     ngx_log_t                   *log;
+    ngx_str_t                    body;
     ngx_uint_t                   status;
     const char                  *reason;
     tollgate_status              trc;
@@ -433,6 +434,8 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
 
     s = held->source;
     log = r->connection->log;
+    body.data = fetch->body;
+    body.len = fetch->len;
 
     status = fetch->status;
 
@@ -467,7 +470,7 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
         if (trc == TOLLGATE_STATUS_JWKS_NO_USABLE_KEY) {
             /* what the provider published and why none of it is usable */
             ngx_http_tollgate_log_skipped(log, "tollgate: key request",
-                                          &s->uri, &report);
+                                          &s->uri, &body, &report);
         }
 
         if (trc == TOLLGATE_STATUS_JWKS_NO_USABLE_KEY
@@ -500,7 +503,7 @@ ngx_http_tollgate_fetch_result(ngx_http_request_t *r,
                       "loaded, %ud skipped: the key set changed", &s->uri,
                       status, report.loaded, report.skipped);
         ngx_http_tollgate_log_skipped(log, "tollgate: key request", &s->uri,
-                                      &report);
+                                      &body, &report);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, log, 0,

@@ -101,7 +101,7 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
     tollgate_keyset_free(keys);
 
     /* before a refusal too: "no usable key" is explained by what was skipped */
-    ngx_http_tollgate_log_skipped(cf->log, "key file", path, &report);
+    ngx_http_tollgate_log_skipped(cf->log, "key file", path, jwks, &report);
 
     if (rc != TOLLGATE_STATUS_OK) {
         if (report.error_key_index >= 0) {
@@ -131,15 +131,51 @@ ngx_http_tollgate_check_jwks(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *jwks)
 
 
 /*
- * One notice per skipped key: its index in "keys" and the reason, never the
- * key's members (RFC 7517 section 5 has verifiers skip keys they cannot use;
- * the operator should still learn which, as a token may name one of them)
+ * One notice per skipped key: its index in "keys", its kid as written in the
+ * JSON (escapes included) when that is short printable ASCII, and the reason;
+ * never the key's other members (RFC 7517 section 5 has verifiers skip keys
+ * they cannot use; the operator should still learn which, as a token may name
+ * one of them). The error log does not escape: other kids are not shown.
  */
+
+#define NGX_HTTP_TOLLGATE_MAX_LOGGED_KID  128
+
+static ngx_int_t
+ngx_http_tollgate_loggable_kid(ngx_str_t *jwks, tollgate_skipped_key *skip,
+    ngx_str_t *kid)
+{
+    size_t          i;
+    const uint8_t  *text;
+
+    if (tollgate_jwks_kid(jwks->data, jwks->len, skip->key_index, &text,
+                          &kid->len)
+        != TOLLGATE_STATUS_OK)
+    {
+        kid->len = 0;
+        return 0;
+    }
+
+    kid->data = (u_char *) text;
+
+    if (kid->len > NGX_HTTP_TOLLGATE_MAX_LOGGED_KID) {
+        return 0;
+    }
+
+    for (i = 0; i < kid->len; i++) {
+        if (kid->data[i] < 0x20 || kid->data[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
 
 void
 ngx_http_tollgate_log_skipped(ngx_log_t *log, const char *what,
-    ngx_str_t *name, tollgate_jwks_report *report)
+    ngx_str_t *name, ngx_str_t *jwks, tollgate_jwks_report *report)
 {
+    ngx_str_t              kid;
     ngx_uint_t             i, listed;
     tollgate_skipped_key  *skip;
 
@@ -148,11 +184,22 @@ ngx_http_tollgate_log_skipped(ngx_log_t *log, const char *what,
     for (i = 0; i < listed; i++) {
         skip = &report->skipped_keys[i];
 
-        ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "%s \"%V\": keys[%ui] skipped: %s (%s)",
-                      what, name, (ngx_uint_t) skip->key_index,
-                      tollgate_status_str(skip->reason),
-                      tollgate_status_name(skip->reason));
+        if (ngx_http_tollgate_loggable_kid(jwks, skip, &kid)) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "%s \"%V\": keys[%ui] (kid \"%V\") skipped: %s (%s)",
+                          what, name, (ngx_uint_t) skip->key_index, &kid,
+                          tollgate_status_str(skip->reason),
+                          tollgate_status_name(skip->reason));
+
+        } else {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "%s \"%V\": keys[%ui]%s skipped: %s (%s)",
+                          what, name, (ngx_uint_t) skip->key_index,
+                          kid.len ? " (kid not shown: not short "
+                                    "printable ASCII)" : "",
+                          tollgate_status_str(skip->reason),
+                          tollgate_status_name(skip->reason));
+        }
     }
 
     if (report->skipped > listed) {

@@ -245,7 +245,7 @@ ngx_int_t ngx_http_tollgate_read_key_file(ngx_conf_t *cf, ngx_str_t *name,
 tollgate_status ngx_http_tollgate_load_keys(ngx_array_t *jwks,
     tollgate_keyset **keys, ngx_int_t *file);
 void ngx_http_tollgate_log_skipped(ngx_log_t *log, const char *what,
-    ngx_str_t *name, tollgate_jwks_report *report);
+    ngx_str_t *name, ngx_str_t *jwks, tollgate_jwks_report *report);
 
 /* ngx_http_tollgate_zone.c */
 char *ngx_http_tollgate_use_sources(ngx_conf_t *cf,

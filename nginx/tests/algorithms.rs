@@ -279,6 +279,8 @@ fn a_key_file_of_only_unusable_keys_is_refused_at_nginx_t_naming_file_and_reason
         {"kty": "RSA", "kid": "enc-1", "use": "enc", "n": n_text, "e": "AQAB"},
         {"kty": "RSA", "kid": "legacy-1024", "n": short_modulus, "e": "AQAB"},
         {"kty": "EC", "crv": "P-521", "kid": "ec-521", "x": "AQ", "y": "AQ"},
+        // The error log does not escape: a kid that is not printable ASCII is not shown.
+        {"kty": "EC", "crv": "P-521", "kid": "clé\r\nforged line", "x": "AQ", "y": "AQ"},
     ]});
     let gw = Gateway::configure(
         &module,
@@ -295,20 +297,25 @@ fn a_key_file_of_only_unusable_keys_is_refused_at_nginx_t_naming_file_and_reason
     for expected in [
         format!("{file}: JWKS has no usable signature verification key (jwks_no_usable_key)"),
         format!(
-            "{file}: keys[0] skipped: key is not meant for verifying signatures \
-             (jwks_skip_not_for_signatures)"
+            "{file}: keys[0] (kid \"enc-1\") skipped: key is not meant for verifying \
+             signatures (jwks_skip_not_for_signatures)"
         ),
         format!(
-            "{file}: keys[1] skipped: key is shorter than its algorithm allows \
-             (jwks_skip_key_too_short)"
+            "{file}: keys[1] (kid \"legacy-1024\") skipped: key is shorter than its \
+             algorithm allows (jwks_skip_key_too_short)"
         ),
         format!(
-            "{file}: keys[2] skipped: key type, curve or algorithm not verified here \
-             (jwks_skip_unsupported)"
+            "{file}: keys[2] (kid \"ec-521\") skipped: key type, curve or algorithm not \
+             verified here (jwks_skip_unsupported)"
+        ),
+        format!(
+            "{file}: keys[3] (kid not shown: not short printable ASCII) skipped: key type, \
+             curve or algorithm not verified here (jwks_skip_unsupported)"
         ),
     ] {
         assert!(said.contains(&expected), "missing {expected:?} in {said}");
     }
+    assert!(!said.contains("forged line"), "{said}");
     assert!(!said.contains(&n_text[..24]), "key material logged: {said}");
 }
 
@@ -332,8 +339,13 @@ fn a_key_file_with_skipped_keys_loads_with_a_notice_per_skipped_key() {
     let file = format!("key file \"{}\"", path.display());
     for expected in [
         "[notice]".to_string(),
-        format!("{file}: keys[0] skipped: key is not meant for verifying signatures"),
-        format!("{file}: keys[4] skipped: key type, curve or algorithm not verified here"),
+        format!(
+            "{file}: keys[0] (kid \"enc-1\") skipped: key is not meant for verifying signatures"
+        ),
+        format!(
+            "{file}: keys[4] (kid \"ec-521\") skipped: key type, curve or algorithm not \
+             verified here"
+        ),
     ] {
         assert!(said.contains(&expected), "missing {expected:?} in {said}");
     }

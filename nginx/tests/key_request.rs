@@ -1245,7 +1245,8 @@ fn the_attack_paths_run_clean_under_valgrind() {
 }
 
 /// RFC 7517 §5: a verifier skips keys it cannot use; when a provider's whole set is such keys,
-/// the operator learns each key's reason from the error log, by index, never its members.
+/// the operator learns each key's reason from the error log, by index and kid, never its other
+/// members.
 #[test]
 fn a_fetched_set_without_a_usable_key_names_each_skipped_key_and_why() {
     let x25519 = "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo";
@@ -1259,7 +1260,10 @@ fn a_fetched_set_without_a_usable_key_names_each_skipped_key_and_why() {
     assert_eq!(e.status(&rotating_token("r1")), 503);
     let log = e.gateway.error_log();
     assert!(log.contains("HTTP 200: no usable key"), "{log}");
-    for key in ["keys[0] skipped: ", "keys[1] skipped: "] {
+    for key in [
+        "keys[0] (kid \"agree\") skipped: ",
+        "keys[1] (kid \"short\") skipped: ",
+    ] {
         assert!(
             log.contains(&format!("tollgate: key request \"/_jwks\": {key}")),
             "{key} in:\n{log}"

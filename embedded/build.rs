@@ -1,6 +1,7 @@
 //! Turns the shared vectors (`../tests/vectors/*.tsv`) into the firmware's case table, keeping the
-//! rows whose algorithm the chosen feature set verifies, and hands the linker the memory map of
-//! the target.
+//! rows whose algorithm the chosen feature set verifies (and the valid tokens of those it leaves
+//! out, to be refused), adding a rejection of each algorithm's own, and hands the linker the
+//! memory map of the target.
 //!
 //! The feature set comes from `feature-sets.tsv`, named by `TOLLGATE_FEATURE_SET` (default: its
 //! first line). The core's features themselves are passed to cargo by whoever builds
@@ -89,7 +90,22 @@ fn main() {
                 .any(|alg| set.algorithms.contains(alg))
         });
     }
-    rows.retain(|row| loadable[&row.key_set] && runs_in(row, &set));
+    // A build fails closed on the algorithms it leaves out: their valid tokens run too, and
+    // must be refused as unsupported. Their other vectors (a bad signature the build can never
+    // check) are left out.
+    rows.retain(|row| loadable[&row.key_set] && (runs_in(row, &set) || row.expect == "ok"));
+    for row in &mut rows {
+        if !runs_in(row, &set) {
+            row.expect = "unsupported_algorithm".to_string();
+        }
+    }
+    let altered: Vec<Row> = set
+        .algorithms
+        .iter()
+        .flat_map(|alg| altered_rows(reference_row(&rows, alg)))
+        .collect();
+    rows.extend(altered);
+    check_coverage(&rows, &set);
     // One verifier per key set and policy: group the rows, keeping file order within a group.
     let mut key_sets: Vec<String> = Vec::new();
     let mut policies: Vec<String> = Vec::new();
@@ -200,6 +216,66 @@ fn main() {
     writeln!(code, "}};").unwrap();
 
     fs::write(out.join("vectors.rs"), code).unwrap();
+}
+
+/// Two rejections made from a valid token, so each algorithm of the set has its own whatever
+/// the vector files hold: one base64url character of the signature changed, and one of the
+/// payload under the original signature. Both are `bad_signature`. The changed character is
+/// never a segment's last, so the segment stays canonical base64url.
+fn altered_rows(valid: &Row) -> [Row; 2] {
+    let token = &valid.token;
+    let first_dot = token.find('.').unwrap();
+    let second_dot = token.rfind('.').unwrap();
+    let payload_middle = first_dot + 1 + (second_dot - first_dot - 1) / 2;
+    let signature_first = second_dot + 1;
+    assert!(
+        payload_middle + 1 < second_dot && signature_first + 1 < token.len(),
+        "{}: segments too short to alter",
+        valid.name
+    );
+    let altered = |at: usize, what: &str| {
+        let mut bytes = token.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        Row {
+            name: format!("{}_{what}_altered", valid.name),
+            key_set: valid.key_set.clone(),
+            now: valid.now,
+            policy: valid.policy.clone(),
+            expect: "bad_signature".to_string(),
+            token: String::from_utf8(bytes).unwrap(),
+            alg: valid.alg.clone(),
+        }
+    };
+    [
+        altered(signature_first, "signature"),
+        altered(payload_middle, "payload"),
+    ]
+}
+
+/// Every algorithm of the set is verified both ways on the target: a token of it accepted and
+/// one whose signature check says no (`bad_signature`), so a verification that accepted any
+/// signature of that algorithm could not pass. Other rejections (expired, wrong audience) never
+/// reach the negative path of the algorithm's own code.
+fn check_coverage(rows: &[Row], set: &FeatureSet) {
+    let mut gaps = Vec::new();
+    for alg in &set.algorithms {
+        let of_alg = || {
+            rows.iter()
+                .filter(|r| r.alg.as_deref() == Some(alg.as_str()))
+        };
+        if !of_alg().any(|r| r.expect == "ok") {
+            gaps.push(format!("{alg} has no accepted token"));
+        }
+        if !of_alg().any(|r| r.expect == "bad_signature") {
+            gaps.push(format!("{alg} has no bad_signature rejection"));
+        }
+    }
+    assert!(
+        gaps.is_empty(),
+        "feature set {}: {}",
+        set.name,
+        gaps.join(", ")
+    );
 }
 
 /// The reference token of `alg`: see [`REFERENCE_KEY_SETS`].
@@ -317,7 +393,8 @@ fn read_rows(path: &Path) -> Vec<Row> {
         .collect()
 }
 
-/// Whether a vector's verdict holds for this feature set.
+/// Whether a vector's verdict holds for this feature set: its algorithm is one the set
+/// verifies, or one no build of the core verifies.
 fn runs_in(row: &Row, set: &FeatureSet) -> bool {
     match row.alg.as_deref() {
         Some(alg) if CORE_ALGORITHMS.contains(&alg) => set.algorithms.iter().any(|a| a == alg),

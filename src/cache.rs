@@ -19,6 +19,20 @@
 //! verifier = Verifier::new(keys(), Policy::default()); // error: `verifier` is borrowed
 //! cache.verify(b"a.b.c", 0, &mut Scratch::new());
 //! ```
+//!
+//! Nor changed in place: new keys or a new policy would leave the slots answering for the old.
+//!
+//! ```compile_fail,E0502
+//! # use tollgate::{Cache, CacheSlot, Scratch, Verifier};
+//! let mut verifier = Verifier::empty();
+//! let mut slots = [CacheSlot::new()];
+//! let mut cache = Cache::new(&verifier, &mut slots[..]);
+//! let _ = verifier.load_jwks(b"{\"keys\":[]}"); // error: `verifier` is borrowed
+//! let _ = verifier.set_policy(|p| {
+//!     p.issuer("https://other.example");
+//! });
+//! cache.verify(b"a.b.c", 0, &mut Scratch::new());
+//! ```
 
 use crate::claims::Claims;
 use crate::error::Error;

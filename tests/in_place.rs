@@ -128,6 +128,56 @@ fn a_load_that_fails_part_way_keeps_none_of_its_keys() {
 }
 
 #[test]
+fn a_load_that_fails_on_a_later_key_leaves_neither_old_nor_new_keys() {
+    // Each error fatal to a JWKS (RFC 7517 §5 skips only unusable keys), met after four keys
+    // loaded: none of the four stays, and the keys loaded before are gone too.
+    let doc: serde_json::Value = serde_json::from_slice(&jwks("test.jwks")).unwrap();
+    let keys: Vec<String> = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    let first_four = keys[..4].join(",");
+    let renamed = |i: usize| keys[0].replace(r#""kid":"ed1""#, &format!(r#""kid":"ed1-{i}""#));
+    let fatal = [
+        (
+            format!("{first_four},{}", keys[0]),
+            JwksErrorKind::DuplicateKey,
+        ),
+        (
+            format!(
+                r#"{first_four},{{"kty":"oct","alg":"RS256","k":"{}"}}"#,
+                "A".repeat(43)
+            ),
+            JwksErrorKind::AlgorithmMismatch,
+        ),
+        (
+            (0..=tollgate::MAX_KEYS)
+                .map(renamed)
+                .collect::<Vec<_>>()
+                .join(","),
+            JwksErrorKind::TooManyKeys,
+        ),
+    ];
+    let token = vector("rfc9068_eddsa_access_token");
+    for (entries, kind) in fatal {
+        let mut verifier = standard();
+        assert_eq!(verify(&verifier, &token), Ok(()));
+        let err = verifier
+            .load_jwks(format!(r#"{{"keys":[{entries}]}}"#).as_bytes())
+            .unwrap_err();
+        assert_eq!(err.kind, kind);
+        assert!(verifier.keys().is_empty(), "{kind:?}");
+        assert_eq!(
+            verify(&verifier, &token),
+            Err(Error::UnknownKey),
+            "{kind:?}"
+        );
+    }
+}
+
+#[test]
 fn loading_replaces_the_keys_rather_than_merging_them() {
     let mut verifier = standard();
     let report = verifier.load_jwks(&jwks("single_ed.jwks")).unwrap();
@@ -292,4 +342,42 @@ fn assigning_a_built_policy_ends_the_fail_closed_state_of_a_failed_one() {
     assert_eq!(verify(&verifier, &token), Err(Error::UnknownKey));
     verifier.assign(&key_set("test.jwks"), &policy_from(STANDARD_POLICY));
     assert_eq!(verify(&verifier, &token), Ok(()));
+}
+
+#[test]
+fn a_clock_left_at_zero_fails_closed_when_iat_is_required() {
+    // A microcontroller whose clock was never set verifies at 0: every `exp` is in its future,
+    // so RFC 7515 A.1's token, expired since 2011, still verifies. RFC 9068 §2.2 has every
+    // access token carry `iat`; required, a token without it is refused, and one with it is
+    // issued after the clock's time.
+    let without_iat = vector("rfc7515_a1_hs256");
+    let with_iat = vector("rfc9068_hs256_access_token");
+    let mut verifier = Verifier::empty();
+    verifier.load_jwks(&jwks(&without_iat.jwks)).unwrap();
+    verifier
+        .set_policy(|p| edit_policy(&without_iat.policy, p))
+        .unwrap();
+    let at_zero = |verifier: &Verifier, v: &Vector| {
+        verifier
+            .verify(v.token.as_bytes(), 0, &mut Scratch::new())
+            .map(|_| ())
+    };
+    assert_eq!(at_zero(&verifier, &without_iat), Ok(()));
+    verifier
+        .set_policy(|p| {
+            edit_policy(&without_iat.policy, p);
+            p.require_claim("iat");
+        })
+        .unwrap();
+    assert_eq!(at_zero(&verifier, &without_iat), Err(Error::MissingClaim));
+
+    let mut verifier = standard();
+    verifier
+        .set_policy(|p| {
+            edit_policy(STANDARD_POLICY, p);
+            p.require_claim("iat");
+        })
+        .unwrap();
+    assert_eq!(at_zero(&verifier, &with_iat), Err(Error::IssuedInFuture));
+    assert_eq!(verify(&verifier, &with_iat), Ok(()));
 }

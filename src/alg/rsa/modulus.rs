@@ -69,6 +69,12 @@ fn sub_assign<const L: usize>(a: &mut [Limb; L], b: &[Limb; L]) -> bool {
     borrow
 }
 
+#[cfg(test)]
+std::thread_local! {
+    /// The Montgomery set-ups made on this thread, so tests can bound the work a JWKS buys.
+    pub(crate) static SETUPS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
 /// An odd modulus with the parameters Montgomery multiplication needs.
 #[derive(Clone)]
 pub(crate) struct Modulus<const L: usize> {
@@ -91,6 +97,8 @@ impl<const L: usize> Modulus<L> {
             rr: [0; L],
         };
         m.rr = m.r_squared();
+        #[cfg(test)]
+        SETUPS.with(|count| count.set(count.get() + 1));
         m
     }
 

@@ -480,6 +480,32 @@ fn r_squared_is_correct_for_small_and_large_moduli_of_a_size_class() {
 }
 
 #[test]
+fn a_jwks_buys_one_montgomery_setup_per_key_it_keeps_not_per_key_it_skips() {
+    // Keys skipped for their `kid` (not a string, or too long) come after the modulus is read:
+    // each must not cost the R² set-up of a 4096-bit key, or a document buys that work by
+    // the hundred (the nginx module reads 256 KiB of JWKS, some 350 such keys).
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let n = Base64UrlUnpadded::encode_string(&odd_modulus(4095));
+    let long_kid = "k".repeat(crate::keys::MAX_KID_LEN + 1);
+    let mut keys: Vec<std::string::String> = (0..100)
+        .flat_map(|_| {
+            [
+                std::format!(r#"{{"kty":"RSA","kid":7,"n":"{n}","e":"AQAB"}}"#),
+                std::format!(r#"{{"kty":"RSA","kid":"{long_kid}","n":"{n}","e":"AQAB"}}"#),
+            ]
+        })
+        .collect();
+    keys.push(std::format!(
+        r#"{{"kty":"RSA","kid":"kept","n":"{n}","e":"AQAB"}}"#
+    ));
+    let jwks = std::format!(r#"{{"keys":[{}]}}"#, keys.join(","));
+    modulus::SETUPS.with(|count| count.set(0));
+    let (set, report) = crate::KeySet::from_jwks(jwks.as_bytes()).unwrap();
+    assert_eq!((set.len(), report.skipped), (1, 200));
+    assert_eq!(modulus::SETUPS.with(|count| count.get()), 1);
+}
+
+#[test]
 fn an_rsa_key_serves_the_six_rsa_algorithms_and_never_hmac_rfc8725_2_1() {
     use crate::alg::{Algorithm, Material};
     let material = Material::Rsa(RsaKey::new(&odd_modulus(2048), E65537).unwrap());

@@ -90,7 +90,7 @@ impl<const L: usize> Modulus<L> {
     /// R`): the caller's key-size rules guarantee both.
     pub(crate) fn new(n: [Limb; L]) -> Self {
         debug_assert!(n[0] & 1 == 1);
-        debug_assert!(n[L - 1] != 0 || n[L / 2] != 0);
+        debug_assert!(bit_length(&n) > LIMB_BITS * L / 2);
         let mut m = Modulus {
             n,
             n0: neg_inverse(n[0]),

@@ -465,6 +465,50 @@ fn modular_exponentiation_matches_num_bigint_for_every_size_class() {
 }
 
 #[test]
+fn moduli_with_zero_words_or_extreme_values_match_num_bigint() {
+    // 2^2048 + 1 in 3072-bit words: every word zero but the lowest and the one of its top
+    // bit. A debug assertion once took the middle and top words for the top half and panicked
+    // on such a key, straight from a JWKS.
+    let one = BigUint::from(1u8);
+    for bits in [2049usize, 2113, 3072, 3073, 4096] {
+        let top = &one << (bits - 1);
+        let all_ones = (&one << bits) - &one;
+        let moduli = [
+            &top + &one,
+            &top + (&one << 64u8) + &one,
+            all_ones.clone(),
+            &all_ones - (&one << 64u8),
+        ];
+        for n in moduli {
+            let n_be = n.to_bytes_be();
+            for base in edge_bases(&n) {
+                for e in [3u64, 65537] {
+                    match bits {
+                        ..=2048 => check_pow::<{ 2048 / modulus::LIMB_BITS }>(&n_be, &base, e),
+                        2049..=3072 => check_pow::<{ 3072 / modulus::LIMB_BITS }>(&n_be, &base, e),
+                        _ => check_pow::<{ 4096 / modulus::LIMB_BITS }>(&n_be, &base, e),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_jwks_key_of_modulus_2_to_the_2048_plus_1_loads_without_panicking() {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let n = (BigUint::from(1u8) << 2048u32) + 1u8;
+    let jwks = std::format!(
+        r#"{{"keys":[{{"kty":"RSA","n":"{}","e":"AQAB"}}]}}"#,
+        Base64UrlUnpadded::encode_string(&n.to_bytes_be())
+    );
+    assert_eq!(
+        crate::KeySet::from_jwks(jwks.as_bytes()).unwrap().0.len(),
+        1
+    );
+}
+
+#[test]
 fn r_squared_is_correct_for_small_and_large_moduli_of_a_size_class() {
     // A 2049-bit modulus in 3072-bit words needs doublings from 2^2048 up to R mod n.
     let n_be = odd_modulus(2049);

@@ -368,6 +368,9 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, Refusal> {
         .filter(|a| a.is_enabled())
         .ok_or(SkipReason::Unsupported)?;
 
+    // Read before the material: a key skipped for its `kid` must not first cost an RSA key's
+    // Montgomery set-up, or a document could buy that work once per entry.
+    let kid = m.kid.map(|v| kid(raw, v)).transpose()?;
     let material = match kty {
         KeyType::Okp => okp_material(raw, &m, required(crv)?)?,
         KeyType::Oct => oct_material(raw, &m)?,
@@ -380,7 +383,6 @@ fn parse_jwk(raw: &[u8]) -> Result<Jwk, Refusal> {
         #[cfg(not(feature = "rsa"))]
         KeyType::Rsa => return Err(SkipReason::Unsupported.into()),
     };
-    let kid = m.kid.map(|v| kid(raw, v)).transpose()?;
     let key = Key::new(kid, algorithm, material).ok_or(SkipReason::Unsupported)?;
     let private = kty != KeyType::Oct && m.d.is_some();
     Ok((key, private))

@@ -465,6 +465,50 @@ fn modular_exponentiation_matches_num_bigint_for_every_size_class() {
 }
 
 #[test]
+fn moduli_with_zero_words_or_extreme_values_match_num_bigint() {
+    // 2^2048 + 1 in 3072-bit words: every word zero but the lowest and the one of its top
+    // bit. A debug assertion once took the middle and top words for the top half and panicked
+    // on such a key, straight from a JWKS.
+    let one = BigUint::from(1u8);
+    for bits in [2049usize, 2113, 3072, 3073, 4096] {
+        let top = &one << (bits - 1);
+        let all_ones = (&one << bits) - &one;
+        let moduli = [
+            &top + &one,
+            &top + (&one << 64u8) + &one,
+            all_ones.clone(),
+            &all_ones - (&one << 64u8),
+        ];
+        for n in moduli {
+            let n_be = n.to_bytes_be();
+            for base in edge_bases(&n) {
+                for e in [3u64, 65537] {
+                    match bits {
+                        ..=2048 => check_pow::<{ 2048 / modulus::LIMB_BITS }>(&n_be, &base, e),
+                        2049..=3072 => check_pow::<{ 3072 / modulus::LIMB_BITS }>(&n_be, &base, e),
+                        _ => check_pow::<{ 4096 / modulus::LIMB_BITS }>(&n_be, &base, e),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_jwks_key_of_modulus_2_to_the_2048_plus_1_loads_without_panicking() {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let n = (BigUint::from(1u8) << 2048u32) + 1u8;
+    let jwks = std::format!(
+        r#"{{"keys":[{{"kty":"RSA","n":"{}","e":"AQAB"}}]}}"#,
+        Base64UrlUnpadded::encode_string(&n.to_bytes_be())
+    );
+    assert_eq!(
+        crate::KeySet::from_jwks(jwks.as_bytes()).unwrap().0.len(),
+        1
+    );
+}
+
+#[test]
 fn r_squared_is_correct_for_small_and_large_moduli_of_a_size_class() {
     // A 2049-bit modulus in 3072-bit words needs doublings from 2^2048 up to R mod n.
     let n_be = odd_modulus(2049);
@@ -480,6 +524,32 @@ fn r_squared_is_correct_for_small_and_large_moduli_of_a_size_class() {
 }
 
 #[test]
+fn a_jwks_buys_one_montgomery_setup_per_key_it_keeps_not_per_key_it_skips() {
+    // Keys skipped for their `kid` (not a string, or too long) come after the modulus is read:
+    // each must not cost the R² set-up of a 4096-bit key, or a document buys that work by
+    // the hundred (the nginx module reads 256 KiB of JWKS, some 350 such keys).
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let n = Base64UrlUnpadded::encode_string(&odd_modulus(4095));
+    let long_kid = "k".repeat(crate::keys::MAX_KID_LEN + 1);
+    let mut keys: Vec<std::string::String> = (0..100)
+        .flat_map(|_| {
+            [
+                std::format!(r#"{{"kty":"RSA","kid":7,"n":"{n}","e":"AQAB"}}"#),
+                std::format!(r#"{{"kty":"RSA","kid":"{long_kid}","n":"{n}","e":"AQAB"}}"#),
+            ]
+        })
+        .collect();
+    keys.push(std::format!(
+        r#"{{"kty":"RSA","kid":"kept","n":"{n}","e":"AQAB"}}"#
+    ));
+    let jwks = std::format!(r#"{{"keys":[{}]}}"#, keys.join(","));
+    modulus::SETUPS.with(|count| count.set(0));
+    let (set, report) = crate::KeySet::from_jwks(jwks.as_bytes()).unwrap();
+    assert_eq!((set.len(), report.skipped), (1, 200));
+    assert_eq!(modulus::SETUPS.with(|count| count.get()), 1);
+}
+
+#[test]
 fn an_rsa_key_serves_the_six_rsa_algorithms_and_never_hmac_rfc8725_2_1() {
     use crate::alg::{Algorithm, Material};
     let material = Material::Rsa(RsaKey::new(&odd_modulus(2048), E65537).unwrap());
@@ -488,4 +558,259 @@ fn an_rsa_key_serves_the_six_rsa_algorithms_and_never_hmac_rfc8725_2_1() {
         assert_eq!(material.serves(alg), rsa, "{}", alg.as_str());
     }
     assert!(!material.verify(Algorithm::Hs256, b"m", &[0; 32]));
+}
+
+// --- Every verdict against RustCrypto's `rsa` -----------------------------------------------
+
+/// A key made by the `rsa` crate (seeded, so every run tests the same keys), with what the
+/// tests need to sign any block themselves.
+struct ReferenceKey {
+    public: rsa::PublicKey,
+    private: rsa::PrivateKey,
+    ours: RsaKey,
+    n: BigUint,
+    e: BigUint,
+    /// The CRT parameters `(p, q, d mod p-1, d mod q-1, q^-1 mod p)`.
+    crt: [BigUint; 5],
+    len: usize,
+}
+
+fn big(x: &rsa::BoxedUint) -> BigUint {
+    BigUint::from_bytes_be(&x.to_be_bytes_trimmed_vartime())
+}
+
+impl ReferenceKey {
+    fn new(bits: usize, e: u64, seed: u64) -> Self {
+        use rand::SeedableRng;
+        use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let private = rsa::PrivateKey::new_with_exp(&mut rng, bits, e.into()).unwrap();
+        let public = private.to_public_key();
+        let (n, d) = (big(public.n().as_ref()), big(private.d()));
+        let [p, q] = [0, 1].map(|i| big(private.primes()[i].as_ref()));
+        let one = BigUint::from(1u8);
+        let crt = [
+            p.clone(),
+            q.clone(),
+            &d % (&p - &one),
+            &d % (&q - &one),
+            q.modinv(&p).unwrap(),
+        ];
+        let n_be = n.to_bytes_be();
+        let e_be = big(public.e()).to_bytes_be();
+        ReferenceKey {
+            ours: RsaKey::new(&n_be, &e_be).unwrap(),
+            e: BigUint::from_bytes_be(&e_be),
+            len: n_be.len(),
+            public,
+            private,
+            n,
+            crt,
+        }
+    }
+
+    /// The private operation on any value below n, as `len` bytes.
+    fn raw_sign(&self, m: &BigUint) -> Vec<u8> {
+        let [p, q, dp, dq, q_inv] = &self.crt;
+        let (sp, sq) = (m.modpow(dp, p), m.modpow(dq, q));
+        let h = (q_inv * ((&sp + p) - (&sq % p))) % p;
+        be_bytes(&(sq + h * q), self.len)
+    }
+
+    /// The value a signature opens to: `s^e mod n`.
+    fn open(&self, sig: &[u8]) -> BigUint {
+        BigUint::from_bytes_be(sig).modpow(&self.e, &self.n)
+    }
+
+    fn reference_accepts(&self, hash: Hash, pss: bool, msg: &[u8], sig: &[u8]) -> bool {
+        use rsa::sha2::{Sha256, Sha384, Sha512};
+        use rsa::{Pkcs1v15Sign, Pss};
+        let digest = &hash.digest(&[msg])[..hash.len()];
+        let k = &self.public;
+        match (hash, pss) {
+            (Hash::Sha256, false) => k.verify(Pkcs1v15Sign::new::<Sha256>(), digest, sig),
+            (Hash::Sha384, false) => k.verify(Pkcs1v15Sign::new::<Sha384>(), digest, sig),
+            (Hash::Sha512, false) => k.verify(Pkcs1v15Sign::new::<Sha512>(), digest, sig),
+            (Hash::Sha256, true) => k.verify(Pss::<Sha256>::new(), digest, sig),
+            (Hash::Sha384, true) => k.verify(Pss::<Sha384>::new(), digest, sig),
+            (Hash::Sha512, true) => k.verify(Pss::<Sha512>::new(), digest, sig),
+        }
+        .is_ok()
+    }
+
+    /// A signature by the `rsa` crate; PSS with a salt of `salt_len` bytes.
+    fn reference_sign(&self, hash: Hash, pss: Option<usize>, msg: &[u8], seed: u64) -> Vec<u8> {
+        use rand::SeedableRng;
+        use rsa::sha2::{Sha256, Sha384, Sha512};
+        use rsa::{Pkcs1v15Sign, Pss};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let digest = &hash.digest(&[msg])[..hash.len()];
+        let k = &self.private;
+        match (hash, pss) {
+            (Hash::Sha256, None) => k.sign(Pkcs1v15Sign::new::<Sha256>(), digest),
+            (Hash::Sha384, None) => k.sign(Pkcs1v15Sign::new::<Sha384>(), digest),
+            (Hash::Sha512, None) => k.sign(Pkcs1v15Sign::new::<Sha512>(), digest),
+            (Hash::Sha256, Some(s)) => {
+                k.sign_with_rng(&mut rng, Pss::<Sha256>::new_with_salt(s), digest)
+            }
+            (Hash::Sha384, Some(s)) => {
+                k.sign_with_rng(&mut rng, Pss::<Sha384>::new_with_salt(s), digest)
+            }
+            (Hash::Sha512, Some(s)) => {
+                k.sign_with_rng(&mut rng, Pss::<Sha512>::new_with_salt(s), digest)
+            }
+        }
+        .unwrap()
+    }
+}
+
+/// How a differential run went: every verdict agreed; these count what was agreed on.
+#[derive(Default, Debug)]
+struct Agreement {
+    accepted: usize,
+    rejected: usize,
+}
+
+impl Agreement {
+    fn judge(
+        &mut self,
+        key: &ReferenceKey,
+        hash: Hash,
+        pss: bool,
+        msg: &[u8],
+        sig: &[u8],
+        case: &str,
+    ) {
+        let ours = if pss {
+            key.ours.verify_pss(hash, msg, sig)
+        } else {
+            key.ours.verify_pkcs1v15(hash, msg, sig)
+        };
+        let reference = key.reference_accepts(hash, pss, msg, sig);
+        assert_eq!(
+            ours,
+            reference,
+            "{} bits, {hash:?}, {}: {case}",
+            key.ours.bits(),
+            if pss { "PSS" } else { "PKCS#1 v1.5" }
+        );
+        if ours {
+            self.accepted += 1;
+        } else {
+            self.rejected += 1;
+        }
+    }
+}
+
+/// Sizes on both sides of each size class, and the bit lengths where PSS's encoded message is
+/// a byte shorter than the modulus (`modBits - 1` a multiple of 8: RFC 8017 §9.1.2 step 2c).
+const DIFFERENTIAL_KEYS: [(usize, u64); 7] = [
+    (2048, 65537),
+    (2049, 65537),
+    (2055, 3),
+    (2057, 65537),
+    (3071, 65537),
+    (3073, 65537),
+    (4095, 65537),
+];
+
+#[test]
+fn every_verdict_agrees_with_the_rsa_crate_on_valid_altered_and_edge_signatures() {
+    let mut agreement = Agreement::default();
+    let mut rng = Rng(0xd1ff_e4e2_7a11_5eed);
+    for (i, &(bits, e)) in DIFFERENTIAL_KEYS.iter().enumerate() {
+        let key = ReferenceKey::new(bits, e, i as u64 + 1);
+        assert_eq!(key.ours.bits(), bits);
+        let k = key.len;
+        let msg = rng.bytes(40);
+        for hash in [Hash::Sha256, Hash::Sha384, Hash::Sha512] {
+            let h_len = hash.len();
+            for pss in [false, true] {
+                let mut judge =
+                    |sig: &[u8], case: &str| agreement.judge(&key, hash, pss, &msg, sig, case);
+                let valid = key.reference_sign(hash, pss.then_some(h_len), &msg, bits as u64);
+                judge(&valid, "the rsa crate's signature");
+                // The other padding and the other hashes over the same message.
+                for (other_hash, other_pss) in
+                    [(hash, !pss), (Hash::Sha256, pss), (Hash::Sha512, pss)]
+                {
+                    if (other_hash, other_pss) != (hash, pss) {
+                        let other = key.reference_sign(
+                            other_hash,
+                            other_pss.then_some(other_hash.len()),
+                            &msg,
+                            7,
+                        );
+                        judge(&other, "a signature of another scheme");
+                    }
+                }
+                if pss {
+                    for salt_len in [0, 20, h_len - 1, h_len + 1] {
+                        let sig = key.reference_sign(hash, Some(salt_len), &msg, 9);
+                        judge(&sig, &std::format!("salt of {salt_len} bytes"));
+                    }
+                }
+                // The encoded message with one bit changed, re-signed: every byte the padding
+                // fixes, the ends of the hash and salt, the top bits PSS clears.
+                let em = be_bytes(&key.open(&valid), k);
+                let positions = [
+                    0,
+                    1,
+                    2,
+                    k / 2,
+                    k - h_len - 22,
+                    k - h_len - 20,
+                    k - h_len - 2,
+                    k - h_len - 1,
+                    k - 2,
+                    k - 1,
+                ];
+                for pos in positions {
+                    for bit in [0x01u8, 0x80] {
+                        let mut altered = em.clone();
+                        altered[pos] ^= bit;
+                        let m = BigUint::from_bytes_be(&altered);
+                        if m < key.n {
+                            judge(
+                                &key.raw_sign(&m),
+                                &std::format!("EM byte {pos} ^ {bit:#04x}"),
+                            );
+                        }
+                    }
+                }
+                // PSS when emLen = k - 1: the same encoded message with a leading 1 above it.
+                if pss && (bits - 1) % 8 == 0 {
+                    let m = BigUint::from_bytes_be(&em) + (BigUint::from(1u8) << (8 * (k - 1)));
+                    if m < key.n {
+                        judge(&key.raw_sign(&m), "EM with a nonzero byte above emLen");
+                    }
+                }
+                // Values with no padding behind them, and the wrong lengths.
+                let one = BigUint::from(1u8);
+                for s in [
+                    BigUint::from(0u8),
+                    one.clone(),
+                    BigUint::from(2u8),
+                    &key.n - &one,
+                    key.n.clone(),
+                    &key.n + &one,
+                ] {
+                    judge(&be_bytes(&s, k), &std::format!("s = {s:x}"));
+                }
+                judge(&[0xff; MAX_MODULUS_LEN][..k], "s = 2^(8k) - 1");
+                for _ in 0..4 {
+                    judge(&rng.bytes(k), "random bytes");
+                }
+                let mut padded = std::vec![0u8];
+                padded.extend(&valid);
+                judge(&padded, "a leading zero byte added");
+                judge(&valid[1..], "the first byte removed");
+                judge(&valid[..k - 1], "the last byte removed");
+            }
+        }
+    }
+    std::eprintln!("RSA against the rsa crate: {agreement:?}");
+    // Each key and scheme: its own valid signature; nothing else.
+    assert_eq!(agreement.accepted, DIFFERENTIAL_KEYS.len() * 6);
+    assert!(agreement.rejected > DIFFERENTIAL_KEYS.len() * 6 * 30);
 }

@@ -629,6 +629,50 @@ fn auth_jwt_require_fails_on_absent_empty_zero_false_and_null_claims() {
     }
 }
 
+/// Okta issues scopes as a JSON array in `scp`, Azure AD as a space-separated string in `scp`;
+/// `auth_jwt_require_scope` reads RFC 9068's `scope`. The README's map reads both forms (an
+/// array's variable joins its elements with ","), and fails closed on anything else.
+#[test]
+fn scopes_in_scp_as_okta_and_azure_ad_issue_them_are_required_through_a_map() {
+    let Some(e) = env_with(
+        "scp",
+        r#"
+        auth_jwt "api";
+        auth_jwt_key_file {dir}/jwks.json;
+        auth_jwt_issuer https://issuer.e2e;
+        auth_jwt_audience api://items;
+        location /scp/ {
+            auth_jwt_require $scp_items_read error=403;
+            proxy_pass http://127.0.0.1:{backend};
+        }"#,
+        r#"map $jwt_claim_scp $scp_items_read { "~(^|[ ,])items:read([ ,]|$)" 1; default 0; }"#,
+        &[("jwks.json", jwks_of(&["k1"]))],
+    ) else {
+        return;
+    };
+    for (scp, status) in [
+        (json!(["items:read", "items:write"]), 200),
+        (json!(["items:write", "items:read"]), 200),
+        (json!("openid items:read profile"), 200),
+        (json!("items:read"), 200),
+        (json!(["items:readonly"]), 403),
+        (json!("items:read:all other"), 403),
+        (json!(["items"]), 403),
+        (json!(""), 403),
+        (json!(null), 403),
+        (json!({"items:read": true}), 403),
+    ] {
+        let token = token_with(&json!({ "scp": scp }));
+        assert_eq!(
+            get_bearer(&e.gateway.url("/scp/x"), &token).status,
+            status,
+            "scp: {scp}"
+        );
+    }
+    let without = token_with(&json!({}));
+    assert_eq!(get_bearer(&e.gateway.url("/scp/x"), &without).status, 403);
+}
+
 #[test]
 fn jwt_status_names_the_verdict_for_logs_and_maps() {
     let Some(mut e) = env_with(

@@ -52,12 +52,13 @@ pub fn jwk_kid(jwks: &[u8], key_index: u16) -> Option<&[u8]> {
     .ok()?;
     let keys_array = keys_array.filter(|v| v.kind == Kind::Array)?;
     let raw = &jwks[keys_array.start..keys_array.end];
-    let (mut index, mut found) = (0u16, None);
+    // Counted wide: a saturating u16 would match every entry past 65535.
+    let (mut index, mut found) = (0usize, None);
     json::nested_elements(raw, 2, |entry| {
-        if index == key_index && entry.kind == Kind::Object {
+        if index == usize::from(key_index) && entry.kind == Kind::Object {
             found = Some(entry);
         }
-        index = index.saturating_add(1);
+        index += 1;
         Ok::<(), JsonError>(())
     })
     .ok()?;

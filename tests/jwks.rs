@@ -348,6 +348,22 @@ fn jwk_kid_reads_any_key_by_index_and_nothing_past_the_last() {
 }
 
 #[test]
+fn jwk_kid_of_the_last_index_a_report_can_name_is_that_key_not_a_later_one() {
+    // Indexes are u16: counting entries past 65535 must not make every later entry match
+    // `keys[65535]`, or a log line would name another key's kid.
+    let mut entries = vec!["{}"; usize::from(u16::MAX)];
+    entries.extend([r#"{"kid":"at-65535"}"#, r#"{"kid":"at-65536"}"#]);
+    let doc = format!(r#"{{"keys":[{}]}}"#, entries.join(","));
+    assert_eq!(
+        tollgate::jwk_kid(doc.as_bytes(), u16::MAX),
+        Some(&b"at-65535"[..])
+    );
+    entries[usize::from(u16::MAX)] = "{}";
+    let doc = format!(r#"{{"keys":[{}]}}"#, entries.join(","));
+    assert_eq!(tollgate::jwk_kid(doc.as_bytes(), u16::MAX), None);
+}
+
+#[test]
 fn a_skipped_keys_kid_is_not_read_from_another_document() {
     let doc = br#"{"keys":[{"kty":"XYZ","kid":"a-rather-long-key-id"}]}"#;
     let err = KeySet::from_jwks(doc).unwrap_err();

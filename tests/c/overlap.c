@@ -84,6 +84,20 @@ static void a_verifier_built_over_its_own_inputs_is_refused(void) {
     tollgate_policy_free(policy);
     tollgate_keyset_free(keys);
     free(mem);
+
+    /* The policy at the end of the memory: the verifier is filled after it is placed, so a
+     * policy there would be read back as the empty verifier's defaults. */
+    keys = load_keys(dir, "test.jwks");
+    mem = zeroed(TOLLGATE_VERIFIER_SIZE);
+    uint64_t *tail = &mem[(TOLLGATE_VERIFIER_SIZE - TOLLGATE_POLICY_SIZE) / 8];
+    policy = NULL;
+    CHECK_STATUS(tollgate_policy_init(tail, TOLLGATE_POLICY_SIZE, &policy), TOLLGATE_STATUS_OK);
+    CHECK_STATUS(tollgate_policy_set_issuer(policy, STR("https://issuer.example")), TOLLGATE_STATUS_OK);
+    CHECK_STATUS(tollgate_verifier_init(mem, TOLLGATE_VERIFIER_SIZE, keys, policy, &v), TOLLGATE_STATUS_INVALID_ARGUMENT);
+    CHECK(v == NULL);
+    tollgate_policy_free(policy);
+    tollgate_keyset_free(keys);
+    free(mem);
 }
 
 /* A JWKS report, or the JWKS text, inside the key set being changed. */

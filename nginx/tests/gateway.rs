@@ -661,6 +661,9 @@ fn scopes_in_scp_as_okta_and_azure_ad_issue_them_are_required_through_a_map() {
         (json!(""), 403),
         (json!(null), 403),
         (json!({"items:read": true}), 403),
+        // The limit the README states: "," splits a scope name too (RFC 6749 §3.3 allows it).
+        (json!("items:read,admin"), 200),
+        (json!(["items:read,admin"]), 200),
     ] {
         let token = token_with(&json!({ "scp": scp }));
         assert_eq!(

@@ -44,10 +44,11 @@ impl SkippedKey {
 pub fn jwk_kid(jwks: &[u8], key_index: u16) -> Option<&[u8]> {
     let mut keys_array = None;
     json::object_members(jwks, |name, value| {
-        if json_name_is(jwks, name, b"keys") {
-            keys_array = Some(value);
+        // Two `keys` members: refused by `add_jwks`, so no kid of either was loaded.
+        if json_name_is(jwks, name, b"keys") && keys_array.replace(value).is_some() {
+            return Err(JsonError::Syntax);
         }
-        Ok::<(), JsonError>(())
+        Ok(())
     })
     .ok()?;
     let keys_array = keys_array.filter(|v| v.kind == Kind::Array)?;

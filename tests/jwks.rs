@@ -364,6 +364,18 @@ fn jwk_kid_of_the_last_index_a_report_can_name_is_that_key_not_a_later_one() {
 }
 
 #[test]
+fn jwk_kid_reads_no_kid_from_a_document_with_two_keys_members() {
+    // `add_jwks` refuses such a document (RFC 8259 §4: names SHOULD be unique, and parsers
+    // differ on repeats): whichever array a kid came from, it names a key never loaded.
+    let doc = br#"{"keys":[{"kid":"first"}],"keys":[{"kid":"second"}]}"#;
+    assert_eq!(
+        KeySet::from_jwks(doc).unwrap_err().kind,
+        JwksErrorKind::DuplicateMember
+    );
+    assert_eq!(tollgate::jwk_kid(doc, 0), None);
+}
+
+#[test]
 fn a_skipped_keys_kid_is_not_read_from_another_document() {
     let doc = br#"{"keys":[{"kty":"XYZ","kid":"a-rather-long-key-id"}]}"#;
     let err = KeySet::from_jwks(doc).unwrap_err();

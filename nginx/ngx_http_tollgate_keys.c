@@ -179,6 +179,11 @@ ngx_http_tollgate_log_skipped(ngx_log_t *log, const char *what,
     ngx_uint_t             i, listed;
     tollgate_skipped_key  *skip;
 
+    /* as ngx_log_error decides: when notices are not logged, no kid is looked up */
+    if (log->log_level < NGX_LOG_NOTICE) {
+        return;
+    }
+
     listed = ngx_min(report->skipped_listed, TOLLGATE_JWKS_REPORT_MAX_SKIPS);
 
     for (i = 0; i < listed; i++) {

@@ -42,17 +42,8 @@ impl SkippedKey {
 /// `kid` or its members cannot be read. For naming skipped keys in logs: the report keeps
 /// indexes, not copies, so it stays small; the document is read again only when asked.
 pub fn jwk_kid(jwks: &[u8], key_index: u16) -> Option<&[u8]> {
-    let mut keys_array = None;
-    json::object_members(jwks, |name, value| {
-        // Two `keys` members: refused by `add_jwks`, so no kid of either was loaded.
-        if json_name_is(jwks, name, b"keys") && keys_array.replace(value).is_some() {
-            return Err(JsonError::Syntax);
-        }
-        Ok(())
-    })
-    .ok()?;
-    let keys_array = keys_array.filter(|v| v.kind == Kind::Array)?;
-    let raw = &jwks[keys_array.start..keys_array.end];
+    // A document `add_jwks` refuses (two `keys` members, say) had no kid loaded.
+    let raw = keys_array(jwks).ok()?;
     // Counted wide: a saturating u16 would match every entry past 65535.
     let (mut index, mut found) = (0usize, None);
     json::nested_elements(raw, 2, |entry| {
@@ -153,21 +144,7 @@ impl KeySet {
     }
 
     fn add_jwks_entries(&mut self, jwks: &[u8]) -> Result<LoadReport, JwksError> {
-        let mut keys_array = None;
-        json::object_members(jwks, |name, value| {
-            if json_name_is(jwks, name, b"keys") {
-                if keys_array.is_some() {
-                    return Err(JwksError::set(JwksErrorKind::DuplicateMember));
-                }
-                keys_array = Some(value);
-            }
-            Ok(())
-        })?;
-        let keys_array = match keys_array {
-            Some(v) if v.kind == Kind::Array => v,
-            _ => return Err(JwksError::set(JwksErrorKind::NotAKeySet)),
-        };
-        let raw = &jwks[keys_array.start..keys_array.end];
+        let raw = keys_array(jwks)?;
         let mut report = LoadReport::EMPTY;
         let mut index: u16 = 0;
         json::nested_elements(raw, 2, |entry| {
@@ -200,6 +177,25 @@ impl KeySet {
             });
         }
         Ok(report)
+    }
+}
+
+/// The text of the document's one `keys` array (RFC 7517 §5); a second `keys` member, or none
+/// that is an array, refuses the document.
+fn keys_array(jwks: &[u8]) -> Result<&[u8], JwksError> {
+    let mut keys_array = None;
+    json::object_members(jwks, |name, value| {
+        if json_name_is(jwks, name, b"keys") {
+            if keys_array.is_some() {
+                return Err(JwksError::set(JwksErrorKind::DuplicateMember));
+            }
+            keys_array = Some(value);
+        }
+        Ok(())
+    })?;
+    match keys_array {
+        Some(v) if v.kind == Kind::Array => Ok(&jwks[v.start..v.end]),
+        _ => Err(JwksError::set(JwksErrorKind::NotAKeySet)),
     }
 }
 
